@@ -1,0 +1,19 @@
+"""The system agent: the top of the hierarchy (a building operator, a grid operator)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from heron.agents.coordinator import CoordinatorAgent
+
+__all__ = ["SystemAgent"]
+
+
+class SystemAgent(CoordinatorAgent):
+    """Sits above all coordinators and unassigned field agents.
+
+    It sees every feature with ``"system"`` visibility. By default it neither
+    acts nor holds features, and its reward is the sum of its subordinates'.
+    """
+
+    level: ClassVar[str] = "system"

@@ -1,0 +1,239 @@
+"""Actions: continuous components with ranges and/or discrete heads.
+
+An :class:`Action` is both the specification of what an agent can do
+(``set_specs``) and the value it currently does (``c`` and ``d``). Its flat
+vector form is the continuous values followed by the discrete indices.
+Continuous values are clipped to their range, as an actuator saturates;
+a value of the wrong length, a NaN, an infinity or a discrete index out of
+range is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from heron.core.errors import ActionError, ConfigError
+
+__all__ = ["Action"]
+
+
+class Action:
+    """An agent's action specification and current value.
+
+    Example::
+
+        action = Action()
+        action.set_specs(dim_c=1, range=(np.array([-1.0]), np.array([1.0])))
+        action.set_values(np.array([0.3]))
+        action.c  # array([0.3])
+    """
+
+    def __init__(self, owner: str = "action") -> None:
+        self.owner = owner
+        self.dim_c = 0
+        self.dim_d = 0
+        self.ncats: tuple[int, ...] = ()
+        self.range: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self.c = np.zeros(0)
+        self.d = np.zeros(0, dtype=np.int64)
+        self._rng = np.random.default_rng()
+        self._space: gym.Space | None = None
+
+    # ----------------------------------------------------------------- specs
+    def set_specs(
+        self,
+        dim_c: int = 0,
+        dim_d: int | None = None,
+        ncats: int | Sequence[int] | None = None,
+        range: tuple[Any, Any] | None = None,  # noqa: A002 - the tutorials' name
+    ) -> Action:
+        """Declare the action's shape.
+
+        Args:
+            dim_c: number of continuous components.
+            dim_d: number of discrete heads (defaults to the number of ``ncats``).
+            ncats: categories per discrete head (one int applies to every head).
+            range: ``(low, high)`` arrays of length ``dim_c``; required when ``dim_c > 0``.
+        """
+        if dim_c < 0:
+            raise ConfigError(f"{self.owner}: dim_c must be >= 0, got {dim_c}")
+        if isinstance(ncats, (int, np.integer)):
+            ncats = [int(ncats)] * (1 if dim_d is None else dim_d)
+        ncats = tuple(int(n) for n in (ncats or ()))
+        dim_d = len(ncats) if dim_d is None else dim_d
+        if dim_d != len(ncats):
+            raise ConfigError(f"{self.owner}: dim_d={dim_d} but {len(ncats)} ncats were given")
+        if any(n < 1 for n in ncats):
+            raise ConfigError(f"{self.owner}: every discrete head needs >= 1 category, got {ncats}")
+        if dim_c > 0:
+            if range is None:
+                raise ConfigError(f"{self.owner}: a continuous action needs range=(low, high)")
+            low = np.broadcast_to(np.asarray(range[0], dtype=np.float64), (dim_c,)).copy()
+            high = np.broadcast_to(np.asarray(range[1], dtype=np.float64), (dim_c,)).copy()
+            if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low < high)):
+                raise ConfigError(
+                    f"{self.owner}: range must be finite with low < high, got low={low}, high={high}"
+                )
+        else:
+            low = high = np.zeros(0)
+        self.dim_c, self.dim_d, self.ncats, self.range = int(dim_c), int(dim_d), ncats, (low, high)
+        self.c = np.clip(np.zeros(self.dim_c), low, high)
+        self.d = np.zeros(self.dim_d, dtype=np.int64)
+        self._space = None
+        return self
+
+    @property
+    def size(self) -> int:
+        """Length of the flat vector form (continuous then discrete)."""
+        return self.dim_c + self.dim_d
+
+    def is_empty(self) -> bool:
+        """True for an agent that has nothing to act on."""
+        return self.size == 0
+
+    # ---------------------------------------------------------------- values
+    def set_values(self, values: Any = None, *, c: Any = None, d: Any = None) -> Action:
+        """Set the current value.
+
+        ``values`` may be another :class:`Action`, a flat vector (continuous then
+        discrete), a ``{"c": ..., "d": ...}`` mapping, or a gymnasium sample of
+        :meth:`space`. Alternatively pass ``c=`` and/or ``d=``.
+        """
+        if values is not None:
+            if c is not None or d is not None:
+                raise ActionError(f"{self.owner}: pass either values or c=/d=, not both")
+            if isinstance(values, Action):
+                c, d = values.c, values.d
+            elif isinstance(values, Mapping):
+                unknown = set(values) - {"c", "d"}
+                if unknown:
+                    raise ActionError(f"{self.owner}: unknown action keys {sorted(unknown)}; expected 'c' and 'd'")
+                c, d = values.get("c"), values.get("d")
+            else:
+                flat = self._as_array(values, "action", self.size)
+                c, d = flat[: self.dim_c], flat[self.dim_c :]
+        if c is None and d is None:
+            raise ActionError(f"{self.owner}: no action value given")
+        if c is not None:
+            c = self._as_array(c, "continuous action", self.dim_c)
+            np.clip(c, self.range[0], self.range[1], out=c)
+            self.c = c
+        if d is not None:
+            self.d = self._as_discrete(d)
+        return self
+
+    def _as_array(self, value: Any, what: str, expected: int) -> np.ndarray:
+        try:
+            array = np.array(value, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise ActionError(f"{self.owner}: {what} {value!r} is not numeric") from exc
+        if array.size != expected:
+            raise ActionError(
+                f"{self.owner}: {what} has {array.size} value(s), expected {expected} "
+                f"(received {np.array2string(array, threshold=8)})"
+            )
+        if not np.isfinite(array).all():
+            raise ActionError(f"{self.owner}: {what} contains NaN or infinity: {array}")
+        return array
+
+    def _as_discrete(self, value: Any) -> np.ndarray:
+        array = self._as_array(value, "discrete action", self.dim_d)
+        indices = array.astype(np.int64)
+        if np.any(indices != array) or np.any(indices < 0) or np.any(indices >= np.array(self.ncats)):
+            raise ActionError(
+                f"{self.owner}: discrete action {array} must be integers in [0, n) for ncats={list(self.ncats)}"
+            )
+        return indices
+
+    def vector(self) -> np.ndarray:
+        """Flat float vector: continuous values then discrete indices."""
+        return np.concatenate([self.c, self.d.astype(np.float64)])
+
+    def reset(self) -> None:
+        """Set continuous values to the point of the range closest to 0 and discrete heads to 0."""
+        self.c = np.clip(np.zeros(self.dim_c), self.range[0], self.range[1])
+        self.d = np.zeros(self.dim_d, dtype=np.int64)
+
+    def seed(self, rng: np.random.Generator) -> None:
+        """Use ``rng`` for :meth:`sample` (the env does this on reset)."""
+        self._rng = rng
+
+    def sample(self, rng: np.random.Generator | None = None) -> Action:
+        """Set a uniformly random value and return ``self``."""
+        rng = self._rng if rng is None else rng
+        low, high = self.range
+        self.c = rng.uniform(low, high) if self.dim_c else np.zeros(0)
+        self.d = np.array([rng.integers(n) for n in self.ncats], dtype=np.int64)
+        return self
+
+    def copy(self) -> Action:
+        """An independent copy (values and specs)."""
+        other = Action(self.owner)
+        other.dim_c, other.dim_d, other.ncats, other.range = self.dim_c, self.dim_d, self.ncats, self.range
+        other.c, other.d = self.c.copy(), self.d.copy()
+        other._rng = self._rng
+        return other
+
+    # ------------------------------------------------------------ gymnasium
+    def space(self) -> gym.Space:
+        """The gymnasium space of this action (the same object on every call).
+
+        ``Box`` for continuous only, ``Discrete``/``MultiDiscrete`` for discrete
+        only, and ``Dict({"c": Box, "d": MultiDiscrete})`` for mixed actions.
+        """
+        if self._space is None:
+            if self.is_empty():
+                raise ConfigError(f"{self.owner}: an empty action has no space")
+            box = gym.spaces.Box(self.range[0].astype(np.float32), self.range[1].astype(np.float32), dtype=np.float32)
+            if self.dim_d == 1:
+                disc: gym.Space = gym.spaces.Discrete(self.ncats[0])
+            else:
+                disc = gym.spaces.MultiDiscrete(list(self.ncats))
+            if self.dim_d == 0:
+                self._space = box
+            elif self.dim_c == 0:
+                self._space = disc
+            else:
+                self._space = gym.spaces.Dict({"c": box, "d": gym.spaces.MultiDiscrete(list(self.ncats))})
+        return self._space
+
+    def to_space_value(self) -> Any:
+        """The current value as a member of :meth:`space`."""
+        if self.dim_d == 0:
+            return self.c.astype(np.float32)
+        if self.dim_c == 0:
+            return int(self.d[0]) if self.dim_d == 1 else self.d.copy()
+        return {"c": self.c.astype(np.float32), "d": self.d.copy()}
+
+    @classmethod
+    def from_space(cls, space: gym.Space, owner: str = "action") -> Action:
+        """Build the action specification that :meth:`space` maps to ``space``."""
+        action = cls(owner)
+        if isinstance(space, gym.spaces.Box):
+            action.set_specs(dim_c=int(np.prod(space.shape)), range=(space.low.ravel(), space.high.ravel()))
+        elif isinstance(space, gym.spaces.Discrete):
+            action.set_specs(ncats=[int(space.n)])
+        elif isinstance(space, gym.spaces.MultiDiscrete):
+            action.set_specs(ncats=[int(n) for n in space.nvec.ravel()])
+        elif isinstance(space, gym.spaces.Dict) and set(space.spaces) == {"c", "d"}:
+            box, disc = space["c"], space["d"]
+            action.set_specs(
+                dim_c=int(np.prod(box.shape)),
+                ncats=[int(n) for n in disc.nvec.ravel()],
+                range=(box.low.ravel(), box.high.ravel()),
+            )
+        else:
+            raise ConfigError(f"{owner}: cannot build an Action from space {space}")
+        return action
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.dim_c:
+            parts.append(f"c={np.array2string(self.c, precision=4)}")
+        if self.dim_d:
+            parts.append(f"d={self.d.tolist()}")
+        return f"Action({', '.join(parts) or 'empty'})"

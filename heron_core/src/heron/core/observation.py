@@ -1,0 +1,121 @@
+"""Observations and the three observation modes.
+
+An :class:`Observation` has a ``local`` part (what the agent sees of itself
+and, for a coordinator, of its subordinates) and a ``global_info`` part
+(the public features of the whole system, the same for every agent at a
+given moment). The observation modes pick what a policy consumes:
+
+* ``"local"``: :meth:`Observation.local_vector`;
+* ``"global"``: :meth:`Observation.global_vector`;
+* ``"full"``: both, local first (:meth:`Observation.vector`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from heron.core.errors import ConfigError
+from heron.core.flatten import flatten
+
+__all__ = ["Observation", "OBSERVATION_MODES", "check_observation_mode"]
+
+OBSERVATION_MODES: tuple[str, ...] = ("local", "full", "global")
+
+
+def check_observation_mode(mode: str, owner: str = "policy") -> str:
+    """Return ``mode`` if it is a valid observation mode, else raise ConfigError."""
+    if mode not in OBSERVATION_MODES:
+        raise ConfigError(f"{owner}: unknown observation_mode {mode!r}; expected one of {list(OBSERVATION_MODES)}")
+    return mode
+
+
+class Observation:
+    """What an agent observes at one moment.
+
+    Args:
+        local: ``{name: value}`` of what the agent sees of itself.
+        global_info: ``{name: value}`` of system-wide public information.
+        timestamp: simulation time of the observation.
+
+    Values may be numbers, numpy arrays or (nested) lists/dicts of numbers;
+    vectors follow the insertion order of the dicts.
+    """
+
+    __slots__ = ("local", "global_info", "timestamp", "_local_vector", "_global_vector")
+
+    def __init__(
+        self,
+        local: Mapping[str, Any] | None = None,
+        global_info: Mapping[str, Any] | None = None,
+        timestamp: float = 0.0,
+    ) -> None:
+        self.local: Mapping[str, Any] = local if local is not None else {}
+        self.global_info: Mapping[str, Any] = global_info if global_info is not None else {}
+        self.timestamp = float(timestamp)
+        self._local_vector: np.ndarray | None = None
+        self._global_vector: np.ndarray | None = None
+
+    @classmethod
+    def from_vectors(
+        cls,
+        local: Mapping[str, Any],
+        global_info: Mapping[str, Any],
+        timestamp: float,
+        local_vector: np.ndarray,
+        global_vector: np.ndarray,
+    ) -> Observation:
+        """Build an observation whose flat vectors are already known (the env's fast path).
+
+        The vectors must equal what flattening ``local`` and ``global_info`` gives.
+        """
+        obs = cls(local, global_info, timestamp)
+        obs._local_vector = local_vector
+        obs._global_vector = global_vector
+        return obs
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Observation:
+        """Build from ``{"local": ..., "global_info": ..., "timestamp": ...}``."""
+        unknown = set(data) - {"local", "global_info", "timestamp"}
+        if unknown:
+            raise ConfigError(
+                f"observation dict has unknown keys {sorted(unknown)}; expected 'local', 'global_info', 'timestamp'"
+            )
+        return cls(data.get("local"), data.get("global_info"), data.get("timestamp", 0.0))
+
+    def local_vector(self) -> np.ndarray:
+        """The local part, flattened (float32)."""
+        if self._local_vector is None:
+            self._local_vector = flatten(self.local, "local").astype(np.float32)
+        return self._local_vector
+
+    def global_vector(self) -> np.ndarray:
+        """The global part, flattened (float32)."""
+        if self._global_vector is None:
+            self._global_vector = flatten(self.global_info, "global_info").astype(np.float32)
+        return self._global_vector
+
+    def vector(self) -> np.ndarray:
+        """Local then global part, flattened (float32): the ``"full"`` mode."""
+        return np.concatenate([self.local_vector(), self.global_vector()])
+
+    def vector_for(self, mode: str) -> np.ndarray:
+        """The flat vector a policy with observation mode ``mode`` consumes."""
+        if mode == "local":
+            return self.local_vector()
+        if mode == "global":
+            return self.global_vector()
+        if mode == "full":
+            return self.vector()
+        check_observation_mode(mode)
+        raise AssertionError("unreachable")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"local", "global_info", "timestamp"}`` (shallow)."""
+        return {"local": dict(self.local), "global_info": dict(self.global_info), "timestamp": self.timestamp}
+
+    def __repr__(self) -> str:
+        return f"Observation(local={dict(self.local)!r}, global_info=<{len(self.global_info)} entries>, t={self.timestamp})"

@@ -1,0 +1,19 @@
+"""HERON environments: the env class, builders, the registry and the built-in thermostat."""
+
+from heron.envs.builder import DEFAULT_MAX_STEPS, EnvBuilder, build_env
+from heron.envs.env import AgentStates, DefaultHeronEnv, SimulationFn
+from heron.envs.registry import EnvSpec, env_specs, make_env, make_env_config, register_env
+
+__all__ = [
+    "AgentStates",
+    "DEFAULT_MAX_STEPS",
+    "DefaultHeronEnv",
+    "EnvBuilder",
+    "EnvSpec",
+    "SimulationFn",
+    "build_env",
+    "env_specs",
+    "make_env",
+    "make_env_config",
+    "register_env",
+]

@@ -1,0 +1,306 @@
+"""The HERON multi-agent environment: agents, a hierarchy and a simulation function.
+
+One synchronous step:
+
+1. every acting agent's action is validated and set; an agent with a
+   protocol passes its action down to its subordinates;
+2. every agent applies its action (``apply_action``), field agents first;
+3. the simulation function maps ``{agent_id: {feature: {field: value}}}``
+   to the next state, which is written back;
+4. rewards are computed bottom-up (field agents, coordinators, system);
+5. observations are gathered from the new state.
+
+``step`` returns Gymnasium-style multi-agent dicts keyed by the acting
+agents (``env.agents``), with ``"__all__"`` in ``terminated`` and
+``truncated``. Observations are :class:`~heron.core.observation.Observation`
+objects; ``observation_space(agent_id)`` describes their flat vector in the
+agent's observation mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from heron.agents.base import Agent
+from heron.core.errors import ActionError, ConfigError, SimulationError, UnknownAgentError
+from heron.core.flatten import collect_into
+from heron.core.observation import Observation, check_observation_mode
+from heron.envs.layout import StateLayout
+
+__all__ = ["DefaultHeronEnv", "SimulationFn", "AgentStates"]
+
+AgentStates = dict[str, dict[str, dict[str, Any]]]
+SimulationFn = Callable[[AgentStates], AgentStates]
+
+
+class DefaultHeronEnv:
+    """A hierarchical multi-agent environment (build it with :class:`~heron.envs.EnvBuilder`).
+
+    Args:
+        agents: all agents, hierarchy already linked, ordered field agents,
+            coordinators, system agent.
+        exposed_ids: ids of the agents that choose actions, in order.
+        simulation: the simulation function, or ``None`` when ``apply_action``
+            is the only dynamics.
+        max_steps: episode length; the episode is truncated after it.
+        env_id: a name for logs and error messages.
+    """
+
+    metadata: dict[str, Any] = {"name": "heron"}
+
+    def __init__(
+        self,
+        agents: Sequence[Agent],
+        exposed_ids: Sequence[str],
+        simulation: SimulationFn | None = None,
+        max_steps: int = 50,
+        env_id: str = "heron_env",
+    ) -> None:
+        self.env_id = env_id
+        self.max_steps = int(max_steps)
+        self.simulation = simulation
+        self.all_agents: dict[str, Agent] = {agent.agent_id: agent for agent in agents}
+        self.possible_agents: list[str] = list(exposed_ids)
+        self.agents: list[str] = []
+        self._active: frozenset[str] = frozenset()
+        self._layout = StateLayout(agents)
+        self._features_by_agent = [(a.agent_id, a.state.features) for a in agents if a.state.features]
+        self._observation_spaces: dict[tuple[str, str], gym.spaces.Box] = {}
+        self._np_random: np.random.Generator | None = None
+        self._state64 = np.zeros(self._layout.size)
+        self._state32 = self._state64.astype(np.float32)
+        self._global: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+        self.step_count = 0
+        self.timestamp = 0.0
+        self._needs_reset = True
+        self._read_state()
+
+    # ------------------------------------------------------------- spaces
+    def action_space(self, agent_id: str) -> gym.Space:
+        """The gymnasium action space of an acting agent (the same object on every call)."""
+        return self.agent(agent_id).action.space()
+
+    def observation_space(self, agent_id: str, mode: str | None = None) -> gym.spaces.Box:
+        """The Box of the agent's observation vector in ``mode`` (default: the agent's own mode)."""
+        agent = self.agent(agent_id)
+        mode = check_observation_mode(mode or agent.observation_mode, f"agent {agent_id!r}")
+        key = (agent_id, mode)
+        if key not in self._observation_spaces:
+            size = self.observation_size(agent_id, mode)
+            self._observation_spaces[key] = gym.spaces.Box(-np.inf, np.inf, (size,), dtype=np.float32)
+        return self._observation_spaces[key]
+
+    def observation_size(self, agent_id: str, mode: str) -> int:
+        """Length of the agent's observation vector in ``mode``."""
+        local = self._layout.views[self.agent(agent_id).agent_id].local_index.size
+        global_ = self._layout.global_index.size
+        return {"local": local, "global": global_, "full": local + global_}[mode]
+
+    @property
+    def state_space(self) -> gym.spaces.Box:
+        """The Box of :meth:`state`."""
+        if ("__state__", "state") not in self._observation_spaces:
+            box = gym.spaces.Box(-np.inf, np.inf, (self._layout.size,), dtype=np.float32)
+            self._observation_spaces[("__state__", "state")] = box
+        return self._observation_spaces[("__state__", "state")]
+
+    def agent(self, agent_id: str) -> Agent:
+        """The agent object with id ``agent_id``."""
+        try:
+            return self.all_agents[agent_id]
+        except KeyError:
+            raise UnknownAgentError(
+                f"env {self.env_id!r} has no agent {agent_id!r}; its agents are {list(self.all_agents)}"
+            ) from None
+
+    # ------------------------------------------------------- episode flow
+    def reset(
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Observation], dict[str, dict[str, Any]]]:
+        """Start an episode.
+
+        ``seed`` seeds everything random in the env: each agent gets its own
+        generator (for ``on_reset`` and ``Action.sample``) spawned from it.
+        Without a seed the previous stream continues (fresh entropy the first time).
+        """
+        if seed is not None or self._np_random is None:
+            self._np_random = np.random.default_rng(seed)
+        agent_rngs = self._np_random.spawn(len(self.all_agents))
+        for agent, rng in zip(self.all_agents.values(), agent_rngs):
+            agent.reset(rng)
+        self.step_count = 0
+        self.timestamp = 0.0
+        self._set_active(self.possible_agents)
+        self._needs_reset = False
+        self._read_state()
+        return {aid: self.observe(aid) for aid in self.agents}, {aid: {} for aid in self.agents}
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """The env's generator (seeded by ``reset(seed=...)``)."""
+        if self._np_random is None:
+            self._np_random = np.random.default_rng()
+        return self._np_random
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[
+        dict[str, Observation],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        """Advance one synchronous step; ``actions`` must hold exactly the agents in ``env.agents``."""
+        if self._needs_reset:
+            raise RuntimeError(f"env {self.env_id!r}: call reset() before step() (and after an episode ends)")
+        self.apply_actions(actions, require_all=True)
+        self.simulate()
+        all_rewards = self.compute_rewards()
+        self.step_count += 1
+        self.timestamp = float(self.step_count)
+        truncated_all = self.step_count >= self.max_steps
+        active = self.agents
+        rewards = {aid: all_rewards[aid] for aid in active}
+        own_views = self._layout.views
+        terminated = {
+            aid: bool(self.all_agents[aid].is_terminated(self._own_state(own_views[aid].own))) for aid in active
+        }
+        observations = {aid: self.observe(aid) for aid in active}
+        self._set_active([aid for aid in active if not terminated[aid]])
+        terminated["__all__"] = not self.agents
+        truncations = {aid: truncated_all for aid in active}
+        truncations["__all__"] = truncated_all
+        self._needs_reset = truncated_all or not self.agents
+        return observations, rewards, terminated, truncations, {aid: {} for aid in active}
+
+    # ------------------------------------------------------- step pieces
+    def apply_actions(self, actions: Mapping[str, Any], require_all: bool = False) -> None:
+        """Validate and set actions of acting agents; protocols pass them down.
+
+        Args:
+            actions: ``{agent_id: action}`` (an Action, a flat vector or a gymnasium sample).
+            require_all: whether every agent in ``env.agents`` must be present.
+        """
+        if not isinstance(actions, Mapping):
+            raise ActionError(f"env {self.env_id!r}: actions must be a dict keyed by agent id, got {actions!r}")
+        active = self._active
+        unknown = [aid for aid in actions if aid not in active]
+        if unknown:
+            known = [aid for aid in unknown if aid in self.all_agents]
+            detail = f" ({known} do not choose actions or are done)" if known else ""
+            raise UnknownAgentError(
+                f"env {self.env_id!r}: actions for unknown agent(s) {unknown}{detail}; acting agents are {self.agents}"
+            )
+        if require_all and len(actions) != len(active):
+            missing = [aid for aid in self.agents if aid not in actions]
+            raise ActionError(f"env {self.env_id!r}: missing action(s) for agent(s) {missing}")
+        for aid, value in actions.items():
+            agent = self.all_agents[aid]
+            agent.set_action(value)
+            if agent.protocol is not None:
+                agent.protocol.dispatch(agent)
+
+    def simulate(self) -> None:
+        """Apply every agent's action, run the simulation function and read the new state."""
+        for agent in self.all_agents.values():
+            agent.apply_action()
+        if self.simulation is not None:
+            states = {aid: {name: f.values() for name, f in feats.items()} for aid, feats in self._features_by_agent}
+            result = self.simulation(states)
+            if not isinstance(result, Mapping):
+                raise SimulationError(
+                    f"env {self.env_id!r}: the simulation function must return the agent_states dict, "
+                    f"got {type(result).__name__}"
+                )
+            for aid, agent_state in result.items():
+                if aid not in self.all_agents:
+                    raise SimulationError(
+                        f"env {self.env_id!r}: the simulation function returned unknown agent {aid!r}; "
+                        f"agents are {list(self.all_agents)}"
+                    )
+                self.all_agents[aid].set_state(agent_state)
+        self._read_state()
+
+    def compute_rewards(self) -> dict[str, float]:
+        """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
+        rewards: dict[str, float] = {}
+        views = self._layout.views
+        for aid, agent in self.all_agents.items():
+            reward = float(agent.compute_local_reward(self._own_state(views[aid].own)))
+            if not np.isfinite(reward):
+                raise SimulationError(f"env {self.env_id!r}: agent {aid!r} computed a non-finite reward {reward}")
+            agent.last_reward = reward
+            rewards[aid] = reward
+        return rewards
+
+    def observe(self, agent_id: str) -> Observation:
+        """The agent's observation of the current state (a snapshot: later steps do not change it)."""
+        view = self._layout.views[self.agent(agent_id).agent_id]
+        state = self._state64
+        local = {key: state[sl] for key, sl in view.local}
+        global_info, global_vector = self._global_part()
+        return Observation.from_vectors(
+            local, global_info, self.timestamp, self._state32[view.local_index], global_vector
+        )
+
+    def state(self) -> np.ndarray:
+        """All features of all agents flattened (float32): the input of a centralized critic."""
+        return self._state32.copy()
+
+    def simulation_state(self) -> AgentStates:
+        """``{agent_id: {feature_name: {field: value}}}`` of the current state (copies)."""
+        return {aid: {name: f.values() for name, f in feats.items()} for aid, feats in self._features_by_agent}
+
+    def close(self) -> None:
+        """Release resources (nothing to release; present for the Gymnasium contract)."""
+
+    # ------------------------------------------------------------ helpers
+    def _set_active(self, agent_ids: Sequence[str]) -> None:
+        self.agents = list(agent_ids)
+        self._active = frozenset(agent_ids)
+
+    def _own_state(self, own: Sequence[tuple[str, slice]]) -> dict[str, np.ndarray]:
+        state = self._state64
+        return {name: state[sl] for name, sl in own}
+
+    def _global_part(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        if self._global is None:
+            state = self._state64
+            info = {key: state[sl] for key, sl in self._layout.global_entries}
+            self._global = (info, self._state32[self._layout.global_index])
+        return self._global
+
+    def _read_state(self) -> None:
+        values: list[float] = []
+        for feature in self._layout.features:
+            for name in feature.field_names:
+                value = getattr(feature, name)
+                if type(value) is float or type(value) is int:
+                    values.append(value)
+                else:
+                    collect_into(value, f"{feature.name}.{name}", values)
+        state = np.array(values, dtype=np.float64)
+        if state.size != self._layout.size or not np.isfinite(state).all():
+            self._raise_state_error()
+        state.flags.writeable = False
+        self._state64 = state
+        state32 = state.astype(np.float32)
+        state32.flags.writeable = False
+        self._state32 = state32
+        self._global = None
+
+    def _raise_state_error(self) -> None:
+        for slot, feature in zip(self._layout.slots, self._layout.features):
+            vector = feature.vector()
+            where = f"env {self.env_id!r}: agent {slot.agent_id!r} feature {slot.feature_name!r}"
+            if vector.size != slot.stop - slot.start:
+                raise SimulationError(
+                    f"{where} now flattens to {vector.size} values, expected {slot.stop - slot.start}; "
+                    "feature sizes are fixed when the env is built"
+                )
+            if not np.isfinite(vector).all():
+                raise SimulationError(f"{where} holds NaN or infinity: {feature.values()}")
+        raise AssertionError("state error without a culprit")  # pragma: no cover
