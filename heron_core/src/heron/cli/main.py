@@ -1,0 +1,304 @@
+"""The ``heron`` command line.
+
+``heron backends`` and ``heron envs`` list what is installed; ``heron train``,
+``heron evaluate`` and ``heron compare`` work with any installed backend.
+Plugins add their own commands through the ``heron_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from heron.core.errors import HeronError
+from heron.core.plugins import get_plugin_manager
+from heron.core.training import ALGORITHMS, ExperimentSpec, TrainingResult, make_trainer
+
+__all__ = ["cli"]
+
+console = Console()
+DEFAULT_BACKEND = "manual"
+DEFAULT_ENV = "thermostat"
+
+
+class HeronGroup(click.Group):
+    """A click group that adds plugin commands on first use and turns HERON errors into one-line messages."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            list(get_plugin_manager().call_each("heron_commands", cli=self))
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HeronError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=HeronGroup)
+@click.version_option(package_name="heron-core", prog_name="heron")
+def cli() -> None:
+    """HERON: train multi-agent RL policies for hierarchical control systems.
+
+    \b
+    Quick start:
+      heron backends            installed training backends
+      heron envs                registered environments
+      heron train               train IPPO and MAPPO on the two-room thermostat
+      heron evaluate RUN_DIR    evaluate the policies a training run saved
+    """
+
+
+# ----------------------------------------------------------------- listing
+@cli.command()
+@click.option("--verbose", "-v", is_flag=True, help="Also show each plugin's module and hooks.")
+def backends(verbose: bool) -> None:
+    """List installed backends, their algorithms and status (broken plugins included)."""
+    manager = get_plugin_manager()
+    entries = manager.backends()
+    table = Table(title="HERON backends")
+    for column in ("backend", "distribution", "version", "algorithms", "status"):
+        table.add_column(column)
+    if verbose:
+        table.add_column("plugin module / hooks")
+    for name, entry in sorted(entries.items()):
+        row = [name, entry.plugin.distribution, entry.plugin.version, ", ".join(entry.spec.algorithms), "ok"]
+        if verbose:
+            row.append(f"{entry.plugin.module}\n{', '.join(entry.plugin.hooks)}")
+        table.add_row(*row)
+    for record in manager.records.values():
+        if not record.ok:
+            row = [record.name, record.distribution, record.version, "-", f"[red]broken[/red]: {record.error}"]
+            if verbose:
+                row.append(record.module)
+            table.add_row(*row)
+    console.print(table)
+    if not entries:
+        console.print("No working backend. Install one: pip install ./heron_backend_manual")
+
+
+@cli.command()
+def envs() -> None:
+    """List registered environments."""
+    from heron.envs.registry import env_specs
+
+    table = Table(title="HERON environments")
+    table.add_column("name")
+    table.add_column("description")
+    for name, spec in sorted(env_specs().items()):
+        table.add_row(name, spec.description)
+    console.print(table)
+
+
+# ---------------------------------------------------------------- training
+def _parse_pairs(pairs: Sequence[str], option: str) -> dict[str, Any]:
+    """``key=value`` pairs; values are parsed as JSON when they can be (numbers, lists, true/false)."""
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=option)
+        try:
+            parsed[key] = json.loads(value)
+        except json.JSONDecodeError:
+            parsed[key] = value
+    return parsed
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("return {task.fields[ret]:>9.2f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _summary_table(results: Sequence[TrainingResult], title: str) -> Table:
+    from heron.core.runs import SUMMARY_WINDOW, summarize_returns
+
+    table = Table(title=title)
+    for column in (
+        "algorithm",
+        "episodes",
+        f"first {SUMMARY_WINDOW}",
+        f"last {SUMMARY_WINDOW}",
+        f"best {SUMMARY_WINDOW}",
+        "improvement",
+        "time (s)",
+    ):
+        table.add_column(column, justify="right")
+    for result in results:
+        summary = summarize_returns(result.returns)
+        table.add_row(
+            f"{result.algorithm} ({result.backend})",
+            str(summary.episodes),
+            f"{summary.first:.2f}",
+            f"{summary.last:.2f}",
+            f"{summary.best:.2f}",
+            f"{summary.improvement:+.2f}",
+            f"{result.wall_time_s:.1f}",
+        )
+    return table
+
+
+@cli.command()
+@click.option("--backend", default=DEFAULT_BACKEND, show_default=True, help="Installed backend to train with.")
+@click.option(
+    "--algo",
+    "algorithms",
+    type=click.Choice([*ALGORITHMS, "all"]),
+    default="all",
+    show_default=True,
+    help="Algorithm; 'all' trains each and compares them.",
+)
+@click.option("--env", "env_name", default=DEFAULT_ENV, show_default=True, help="Registered environment name.")
+@click.option("--env-arg", multiple=True, metavar="KEY=VALUE", help="Environment argument, e.g. num_rooms=10.")
+@click.option("--episodes", type=int, default=None, help="Training episodes (backend default when omitted).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--set", "hyperparams", multiple=True, metavar="KEY=VALUE", help="Backend hyper-parameter.")
+@click.option("--out", "out_root", default="runs", show_default=True, type=click.Path(file_okay=False))
+def train(
+    backend: str,
+    algorithms: str,
+    env_name: str,
+    env_arg: Sequence[str],
+    episodes: int | None,
+    seed: int,
+    hyperparams: Sequence[str],
+    out_root: str,
+) -> None:
+    """Train on an environment and write a run folder (metrics CSV, learning curve PNG, checkpoints)."""
+    from heron.core.runs import new_run_dir, plot_learning_curves, write_json_atomic, write_metrics_csv
+
+    if episodes is not None and episodes < 1:
+        raise click.BadParameter(f"must be a positive integer, got {episodes}", param_hint="--episodes")
+    env_kwargs = _parse_pairs(env_arg, "--env-arg")
+    params = _parse_pairs(hyperparams, "--set")
+    names = list(ALGORITHMS) if algorithms == "all" else [algorithms]
+    backend_spec = get_plugin_manager().backend(backend)
+    names = [name for name in names if name in backend_spec.algorithms] if algorithms == "all" else names
+    stop = {"episodes": episodes} if episodes is not None else None
+    specs = [
+        ExperimentSpec(
+            env=env_name,
+            env_kwargs=env_kwargs,
+            algorithm=name,
+            seed=seed,
+            hyperparams=params,
+            **({"stop": stop} if stop else {}),
+        )
+        for name in names
+    ]
+    for spec in specs:
+        spec.env_config()  # fail on a bad env before creating the run folder
+    trainers = [make_trainer(spec, backend) for spec in specs]
+    run_dir = new_run_dir(out_root, f"{env_name}-{backend}")
+    results: list[TrainingResult] = []
+    interrupted = False
+    with _progress() as progress:
+        for spec, trainer in zip(specs, trainers):
+            total = spec.stop.episodes  # type: ignore[union-attr]
+            task = progress.add_task(f"{spec.algorithm} ({backend})", total=total, ret=float("nan"))
+
+            def on_episode(record, task=task) -> None:
+                progress.update(task, completed=record.episode, ret=record.team_return)
+
+            result = trainer.train(progress=on_episode)
+            trainer.save(run_dir / "checkpoints" / spec.algorithm)
+            results.append(result)
+            if result.interrupted:
+                interrupted = True
+                break
+    write_json_atomic(
+        run_dir / "config.json",
+        {"backend": backend, "experiments": [spec.to_dict() for spec in specs[: len(results)]]},
+    )
+    write_metrics_csv(run_dir / "metrics.csv", results)
+    plot_learning_curves(run_dir / "learning_curve.png", results)
+    console.print(_summary_table(results, f"{env_name}: team return per episode"))
+    console.print(f"Run written to [bold]{run_dir}[/bold] (metrics.csv, learning_curve.png, checkpoints/, config.json)")
+    if interrupted:
+        console.print("[yellow]Interrupted: the last checkpoint was saved.[/yellow]")
+        sys.exit(130)
+
+
+# -------------------------------------------------------------- evaluation
+def _read_run(run_dir: Path) -> dict[str, Any]:
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise click.ClickException(f"{run_dir} is not a run folder: {config_path.name} is missing")
+    try:
+        return json.loads(config_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{config_path} is not valid JSON: {exc}") from exc
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--episodes", type=int, default=10, show_default=True)
+@click.option("--seed", type=int, default=1000, show_default=True, help="Seed of the first evaluation episode.")
+def evaluate(run_dir: Path, episodes: int, seed: int) -> None:
+    """Evaluate the policies saved in RUN_DIR synchronously."""
+    import numpy as np
+
+    from heron.core.evaluation import evaluate_policies
+    from heron.envs.registry import make_env
+
+    run = _read_run(run_dir)
+    backend_spec = get_plugin_manager().backend(run["backend"])
+    table = Table(title=f"evaluation of {run_dir} ({episodes} episodes)")
+    for column in ("algorithm", "mean team return", "std"):
+        table.add_column(column, justify="right")
+    for experiment in run["experiments"]:
+        policies = backend_spec.load_policies(run_dir / "checkpoints" / experiment["algorithm"])
+        env = make_env(experiment["env"], **experiment["env_kwargs"])
+        returns = evaluate_policies(env, policies, episodes, seed)
+        table.add_row(experiment["algorithm"], f"{np.mean(returns):.2f}", f"{np.std(returns):.2f}")
+    console.print(table)
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def compare(run_dirs: Sequence[Path]) -> None:
+    """Compare the learning figures of one or more run folders."""
+    from heron.core.runs import SUMMARY_WINDOW, summarize_returns
+
+    table = Table(title="training runs")
+    for column in ("run", "backend", "algorithm", "episodes", f"first {SUMMARY_WINDOW}", f"last {SUMMARY_WINDOW}",
+                   f"best {SUMMARY_WINDOW}"):
+        table.add_column(column, justify="right")
+    for run_dir in run_dirs:
+        _read_run(run_dir)
+        rows: dict[tuple[str, str], list[float]] = {}
+        with open(run_dir / "metrics.csv", newline="") as handle:
+            for row in csv.DictReader(handle):
+                rows.setdefault((row["backend"], row["algorithm"]), []).append(float(row["team_return"]))
+        for (backend, algorithm), returns in rows.items():
+            summary = summarize_returns(returns)
+            table.add_row(str(run_dir), backend, algorithm, str(summary.episodes), f"{summary.first:.2f}",
+                          f"{summary.last:.2f}", f"{summary.best:.2f}")
+    console.print(table)

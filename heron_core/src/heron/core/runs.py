@@ -1,0 +1,125 @@
+"""Run folders: metrics CSV, learning-curve PNG, the exact config, and summaries of returns."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heron.core.training import TrainingResult
+
+__all__ = [
+    "ReturnSummary",
+    "summarize_returns",
+    "new_run_dir",
+    "write_json_atomic",
+    "write_metrics_csv",
+    "plot_learning_curves",
+    "SUMMARY_WINDOW",
+]
+
+SUMMARY_WINDOW = 20
+
+
+@dataclass(frozen=True)
+class ReturnSummary:
+    """The tutorial's comparison figures for one training run."""
+
+    first: float
+    last: float
+    best: float
+    episodes: int
+
+    @property
+    def improvement(self) -> float:
+        return self.last - self.first
+
+
+def summarize_returns(returns: Sequence[float], window: int = SUMMARY_WINDOW) -> ReturnSummary:
+    """Mean of the first and last ``window`` returns and the best ``window``-episode mean."""
+    if not returns:
+        raise ValueError("no episodes to summarize")
+    values = np.asarray(returns, dtype=np.float64)
+    width = min(window, values.size)
+    moving = np.convolve(values, np.ones(width) / width, mode="valid")
+    return ReturnSummary(float(values[:width].mean()), float(values[-width:].mean()), float(moving.max()), values.size)
+
+
+def new_run_dir(root: str | Path, name: str) -> Path:
+    """Create ``root/<timestamp>-<name>`` (with a suffix if it exists) and return it."""
+    base = Path(root) / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    path, suffix = base, 1
+    while path.exists():
+        suffix += 1
+        path = base.with_name(f"{base.name}-{suffix}")
+    path.mkdir(parents=True)
+    return path
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write JSON to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_metrics_csv(path: str | Path, results: Sequence[TrainingResult]) -> None:
+    """One row per episode: backend, algorithm, episode, env_steps, team return, then each agent's return."""
+    agent_ids = sorted({aid for result in results for record in result.episodes for aid in record.agent_returns})
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["backend", "algorithm", "episode", "env_steps", "team_return", *agent_ids])
+        for result in results:
+            for record in result.episodes:
+                writer.writerow(
+                    [result.backend, result.algorithm, record.episode, record.env_steps, f"{record.team_return:.6f}"]
+                    + [f"{record.agent_returns.get(aid, float('nan')):.6f}" for aid in agent_ids]
+                )
+
+
+def plot_learning_curves(
+    path: str | Path,
+    results: Sequence[TrainingResult],
+    reference: Mapping[str, float] | None = None,
+    window: int = SUMMARY_WINDOW,
+) -> None:
+    """Team return per episode (faint) and its moving average, one colour per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for index, result in enumerate(results):
+        returns = np.asarray(result.returns)
+        colour = f"C{index}"
+        episodes = np.arange(1, returns.size + 1)
+        ax.plot(episodes, returns, color=colour, alpha=0.25, linewidth=0.8)
+        if returns.size >= window:
+            moving = np.convolve(returns, np.ones(window) / window, mode="valid")
+            ax.plot(episodes[window - 1 :], moving, color=colour, label=f"{result.algorithm} ({result.backend})")
+        else:
+            ax.plot(episodes, returns, color=colour, label=f"{result.algorithm} ({result.backend})")
+    for label, value in (reference or {}).items():
+        ax.axhline(value, color="k", linestyle="--", linewidth=1, label=label)
+    ax.set_xlabel("episode")
+    ax.set_ylabel(f"team return ({window}-episode moving average)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
