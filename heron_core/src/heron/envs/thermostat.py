@@ -19,6 +19,7 @@ import numpy as np
 from heron.agents.field import FieldAgent
 from heron.core.action import Action
 from heron.core.features import Feature
+from heron.core.policies import Policy, obs_to_vector, vector_to_action
 
 __all__ = [
     "RoomTempFeature",
@@ -26,6 +27,7 @@ __all__ = [
     "thermostat_simulation",
     "thermostat_config",
     "room_ids",
+    "ProportionalController",
     "TARGET_TEMPERATURE",
 ]
 
@@ -92,6 +94,26 @@ def thermostat_simulation(agent_states: dict[str, dict[str, dict[str, Any]]]) ->
             + LEAKAGE_RATE * (mean - temperature)
         )
     return agent_states
+
+
+class ProportionalController(Policy):
+    """The hand-written reference: heating proportional to the distance to 22 C.
+
+    ``action = clip(gain * (22 - temperature), -1, 1)`` on the room's own temperature.
+    """
+
+    observation_mode = "local"
+    obs_dim = 1
+    action_dim = 1
+    action_range = (-1.0, 1.0)
+
+    def __init__(self, gain: float = 0.5) -> None:
+        self.gain = gain
+
+    @obs_to_vector
+    @vector_to_action
+    def forward(self, obs_vec: np.ndarray) -> np.ndarray:
+        return np.array([self.gain * (TARGET_TEMPERATURE - obs_vec[0])])
 
 
 def room_ids(num_rooms: int) -> list[str]:
