@@ -38,7 +38,7 @@ class State:
                 raise SimulationError(
                     f"agent {self.owner!r} has no feature {name!r}; its features are {list(self.features)}"
                 )
-            if not isinstance(fields, Mapping):
+            if not isinstance(fields, (dict, Mapping)):
                 raise SimulationError(
                     f"agent {self.owner!r} feature {name!r}: expected a {{field: value}} dict, got {fields!r}"
                 )

@@ -10,6 +10,7 @@ range is an error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -108,40 +109,49 @@ class Action:
                 raise ActionError(f"{self.owner}: pass either values or c=/d=, not both")
             if isinstance(values, Action):
                 c, d = values.c, values.d
-            elif isinstance(values, Mapping):
+            elif not isinstance(values, np.ndarray) and isinstance(values, Mapping):
                 unknown = set(values) - {"c", "d"}
                 if unknown:
                     raise ActionError(f"{self.owner}: unknown action keys {sorted(unknown)}; expected 'c' and 'd'")
                 c, d = values.get("c"), values.get("d")
             else:
                 flat = self._as_array(values, "action", self.size)
-                c, d = flat[: self.dim_c], flat[self.dim_c :]
+                if self.dim_c:
+                    self._set_continuous(flat[: self.dim_c])
+                if self.dim_d:
+                    self.d = self._as_discrete(flat[self.dim_c :])
+                return self
         if c is None and d is None:
             raise ActionError(f"{self.owner}: no action value given")
         if c is not None:
-            c = self._as_array(c, "continuous action", self.dim_c)
-            np.clip(c, self.range[0], self.range[1], out=c)
-            self.c = c
+            self._set_continuous(self._as_array(c, "continuous action", self.dim_c))
         if d is not None:
-            self.d = self._as_discrete(d)
+            self.d = self._as_discrete(self._as_array(d, "discrete action", self.dim_d))
         return self
 
+    def _set_continuous(self, values: np.ndarray) -> None:
+        low, high = self.range
+        self.c = np.minimum(np.maximum(values, low), high)
+
     def _as_array(self, value: Any, what: str, expected: int) -> np.ndarray:
-        try:
-            array = np.array(value, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise ActionError(f"{self.owner}: {what} {value!r} is not numeric") from exc
+        """``value`` as a 1-D float array (not a copy when it already is one: callers must not mutate it)."""
+        if type(value) is np.ndarray and value.ndim == 1 and value.dtype == np.float64:
+            array = value
+        else:
+            try:
+                array = np.array(value, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError) as exc:
+                raise ActionError(f"{self.owner}: {what} {value!r} is not numeric") from exc
         if array.size != expected:
             raise ActionError(
                 f"{self.owner}: {what} has {array.size} value(s), expected {expected} "
                 f"(received {np.array2string(array, threshold=8)})"
             )
-        if not np.isfinite(array).all():
+        if not all(map(math.isfinite, array.tolist())):
             raise ActionError(f"{self.owner}: {what} contains NaN or infinity: {array}")
         return array
 
-    def _as_discrete(self, value: Any) -> np.ndarray:
-        array = self._as_array(value, "discrete action", self.dim_d)
+    def _as_discrete(self, array: np.ndarray) -> np.ndarray:
         indices = array.astype(np.int64)
         if np.any(indices != array) or np.any(indices < 0) or np.any(indices >= np.array(self.ncats)):
             raise ActionError(

@@ -105,14 +105,13 @@ class Feature:
 
     def set_values(self, values: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         """Set field values; an unknown field name is an error."""
-        updates = {**(values or {}), **kwargs}
-        unknown = [key for key in updates if key not in self._field_names]
-        if unknown:
-            raise SimulationError(
-                f"feature {self.name} has no field(s) {unknown}; its fields are {list(self._field_names)}"
-            )
-        for key, value in updates.items():
-            setattr(self, key, value)
+        for updates in (values or {}, kwargs):
+            for key, value in updates.items():
+                if key not in self._field_names:
+                    raise SimulationError(
+                        f"feature {self.name} has no field {key!r}; its fields are {list(self._field_names)}"
+                    )
+                setattr(self, key, value)
 
     def vector(self) -> np.ndarray:
         """The fields flattened into one float64 vector, in declaration order."""

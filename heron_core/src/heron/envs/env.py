@@ -19,6 +19,7 @@ agent's observation mode.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -96,8 +97,8 @@ class DefaultHeronEnv:
 
     def observation_size(self, agent_id: str, mode: str) -> int:
         """Length of the agent's observation vector in ``mode``."""
-        local = self._layout.views[self.agent(agent_id).agent_id].local_index.size
-        global_ = self._layout.global_index.size
+        local = self._state32[self._layout.views[self.agent(agent_id).agent_id].local_index].size
+        global_ = self._state32[self._layout.global_index].size
         return {"local": local, "global": global_, "full": local + global_}[mode]
 
     @property
@@ -164,10 +165,8 @@ class DefaultHeronEnv:
         truncated_all = self.step_count >= self.max_steps
         active = self.agents
         rewards = {aid: all_rewards[aid] for aid in active}
-        own_views = self._layout.views
-        terminated = {
-            aid: bool(self.all_agents[aid].is_terminated(self._own_state(own_views[aid].own))) for aid in active
-        }
+        own_states = self._own_states
+        terminated = {aid: bool(self.all_agents[aid].is_terminated(own_states[aid])) for aid in active}
         observations = {aid: self.observe(aid) for aid in active}
         self._set_active([aid for aid in active if not terminated[aid]])
         terminated["__all__"] = not self.agents
@@ -184,7 +183,7 @@ class DefaultHeronEnv:
             actions: ``{agent_id: action}`` (an Action, a flat vector or a gymnasium sample).
             require_all: whether every agent in ``env.agents`` must be present.
         """
-        if not isinstance(actions, Mapping):
+        if not isinstance(actions, (dict, Mapping)):
             raise ActionError(f"env {self.env_id!r}: actions must be a dict keyed by agent id, got {actions!r}")
         active = self._active
         unknown = [aid for aid in actions if aid not in active]
@@ -210,7 +209,7 @@ class DefaultHeronEnv:
         if self.simulation is not None:
             states = {aid: {name: f.values() for name, f in feats.items()} for aid, feats in self._features_by_agent}
             result = self.simulation(states)
-            if not isinstance(result, Mapping):
+            if not isinstance(result, (dict, Mapping)):
                 raise SimulationError(
                     f"env {self.env_id!r}: the simulation function must return the agent_states dict, "
                     f"got {type(result).__name__}"
@@ -227,10 +226,10 @@ class DefaultHeronEnv:
     def compute_rewards(self) -> dict[str, float]:
         """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
         rewards: dict[str, float] = {}
-        views = self._layout.views
+        own_states = self._own_states
         for aid, agent in self.all_agents.items():
-            reward = float(agent.compute_local_reward(self._own_state(views[aid].own)))
-            if not np.isfinite(reward):
+            reward = float(agent.compute_local_reward(own_states[aid]))
+            if not math.isfinite(reward):
                 raise SimulationError(f"env {self.env_id!r}: agent {aid!r} computed a non-finite reward {reward}")
             agent.last_reward = reward
             rewards[aid] = reward
@@ -262,10 +261,6 @@ class DefaultHeronEnv:
         self.agents = list(agent_ids)
         self._active = frozenset(agent_ids)
 
-    def _own_state(self, own: Sequence[tuple[str, slice]]) -> dict[str, np.ndarray]:
-        state = self._state64
-        return {name: state[sl] for name, sl in own}
-
     def _global_part(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         if self._global is None:
             state = self._state64
@@ -282,15 +277,18 @@ class DefaultHeronEnv:
                     values.append(value)
                 else:
                     collect_into(value, f"{feature.name}.{name}", values)
-        state = np.array(values, dtype=np.float64)
-        if state.size != self._layout.size or not np.isfinite(state).all():
+        if len(values) != self._layout.size or not (math.isfinite(sum(values)) or np.isfinite(values).all()):
             self._raise_state_error()
+        state = np.array(values, dtype=np.float64)
         state.flags.writeable = False
         self._state64 = state
         state32 = state.astype(np.float32)
         state32.flags.writeable = False
         self._state32 = state32
         self._global = None
+        self._own_states = {
+            aid: {name: state[sl] for name, sl in view.own} for aid, view in self._layout.views.items()
+        }
 
     def _raise_state_error(self) -> None:
         for slot, feature in zip(self._layout.slots, self._layout.features):

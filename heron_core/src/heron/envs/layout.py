@@ -35,7 +35,7 @@ class AgentView:
     """What one agent observes: ``(key, slice)`` pairs and their gathered indices."""
 
     local: tuple[tuple[str, slice], ...]
-    local_index: np.ndarray
+    local_index: np.ndarray | slice
     own: tuple[tuple[str, slice], ...]
 
 
@@ -93,7 +93,11 @@ class StateLayout:
             self.views[agent.agent_id] = AgentView(local, _indices(local), own)
 
 
-def _indices(entries: Sequence[tuple[str, slice]]) -> np.ndarray:
+def _indices(entries: Sequence[tuple[str, slice]]) -> np.ndarray | slice:
+    """The state indices of ``entries``: a slice when they are contiguous (a cheap view), else an index array."""
     if not entries:
-        return np.zeros(0, dtype=np.intp)
-    return np.concatenate([np.arange(sl.start, sl.stop) for _, sl in entries]).astype(np.intp)
+        return slice(0, 0)
+    index = np.concatenate([np.arange(sl.start, sl.stop) for _, sl in entries]).astype(np.intp)
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return slice(int(index[0]), int(index[0]) + index.size)
+    return index
