@@ -225,10 +225,10 @@ def test_coordinator_without_protocol_stays_and_observes_its_subordinates():
 
 def test_coordinator_with_vertical_protocol_acts_every_step_through_its_subordinates():
     env = build_env(battery_config(protocol="vertical"))
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     assert env.possible_agents == ["grid"]
     assert env.action_space("grid").shape == (2,)
-    obs, rewards, *_ = env.step({"grid": [0.1, -0.1]})
+    _, rewards, *_ = env.step({"grid": [0.1, -0.1]})
     np.testing.assert_allclose(env.observe("grid").local_vector(), [0.3, 1.0, 0.8], rtol=1e-6)
     assert rewards["grid"] == pytest.approx(-(0.2 + 0.3))
     with pytest.raises(ConfigError, match="actions come from 'grid'"):

@@ -20,7 +20,7 @@ class Mixed(Feature):
     flag: bool = True
     profile: list = field(default_factory=lambda: [1.0, 2.0, 3.0])
     grid: np.ndarray = field(default_factory=lambda: np.array([[4.0, 5.0]]))
-    scalar: np.float32 = np.float32(6.0)
+    scalar: np.float32 = field(default_factory=lambda: np.float32(6.0))
 
 
 class Undecorated(Feature):
@@ -50,7 +50,7 @@ def test_unflattenable_field_is_an_error_naming_it():
 def test_unknown_visibility_is_rejected_at_class_definition():
     with pytest.raises(ConfigError, match="unknown level"):
 
-        class Bad(Feature):  # noqa: F841
+        class Bad(Feature):
             visibility = ["everyone"]
             x: float = 0.0
 
@@ -85,7 +85,7 @@ def test_action_of_wrong_length_is_neither_truncated_nor_broadcast(bad):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_action_is_an_error(bad):
-    with pytest.raises(ActionError, match="NaN or infinity"):
+    with pytest.raises(ActionError, match=r"NaN or infinity"):
         continuous().set_values([0.0, bad])
 
 
@@ -148,5 +148,5 @@ def test_observation_layout_is_deterministic_and_complete():
 
 
 def test_observation_with_non_numeric_value_is_an_error():
-    with pytest.raises(ObservationError, match="local.name"):
+    with pytest.raises(ObservationError, match=r"local\.name"):
         Observation(local={"name": "room"}).local_vector()

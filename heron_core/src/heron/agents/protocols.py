@@ -14,7 +14,7 @@ from heron.core.errors import ConfigError
 if TYPE_CHECKING:
     from heron.agents.base import Agent
 
-__all__ = ["Protocol", "VerticalProtocol", "make_protocol", "PROTOCOLS"]
+__all__ = ["PROTOCOLS", "Protocol", "VerticalProtocol", "make_protocol"]
 
 
 class Protocol(ABC):

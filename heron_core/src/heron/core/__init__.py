@@ -32,6 +32,7 @@ from heron.core.training import (
 
 __all__ = [
     "ALGORITHMS",
+    "OBSERVATION_MODES",
     "Action",
     "ActionError",
     "BackendError",
@@ -42,7 +43,6 @@ __all__ = [
     "ExperimentSpec",
     "Feature",
     "HeronError",
-    "OBSERVATION_MODES",
     "Observation",
     "ObservationError",
     "Policy",

@@ -50,7 +50,7 @@ class Action:
         dim_c: int = 0,
         dim_d: int | None = None,
         ncats: int | Sequence[int] | None = None,
-        range: tuple[Any, Any] | None = None,  # noqa: A002 - the tutorials' name
+        range: tuple[Any, Any] | None = None,
     ) -> Action:
         """Declare the action's shape.
 

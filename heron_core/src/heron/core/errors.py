@@ -8,14 +8,14 @@ and from the built-in exception a Python user would expect (``ValueError``,
 from __future__ import annotations
 
 __all__ = [
-    "HeronError",
-    "ConfigError",
     "ActionError",
-    "ObservationError",
-    "UnknownAgentError",
-    "SimulationError",
     "BackendError",
     "CheckpointError",
+    "ConfigError",
+    "HeronError",
+    "ObservationError",
+    "SimulationError",
+    "UnknownAgentError",
 ]
 
 

@@ -10,7 +10,7 @@ from heron.core.errors import ConfigError
 from heron.core.policies import Policy
 from heron.envs.env import DefaultHeronEnv
 
-__all__ = ["run_episode", "evaluate_policies"]
+__all__ = ["evaluate_policies", "run_episode"]
 
 
 def run_episode(env: DefaultHeronEnv, policies: Mapping[str, Policy], seed: int | None = None) -> dict[str, float]:

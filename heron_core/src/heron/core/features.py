@@ -30,7 +30,7 @@ import numpy as np
 from heron.core.errors import ConfigError, SimulationError
 from heron.core.flatten import flatten
 
-__all__ = ["Feature", "VISIBILITY_LEVELS"]
+__all__ = ["VISIBILITY_LEVELS", "Feature"]
 
 _IMMUTABLE = frozenset({float, int, bool, str, np.float64, np.float32, np.int64, np.int32, np.bool_})
 

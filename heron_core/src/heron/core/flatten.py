@@ -15,7 +15,7 @@ import numpy as np
 
 from heron.core.errors import ObservationError
 
-__all__ = ["flatten", "flat_size", "collect_into"]
+__all__ = ["collect_into", "flat_size", "flatten"]
 
 
 def collect_into(value: Any, path: str, out: list[float]) -> None:

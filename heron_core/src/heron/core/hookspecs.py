@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from heron.core.backends import BackendSpec
     from heron.envs.registry import EnvSpec
 
-__all__ = ["hookspec", "hookimpl", "heron_backends", "heron_envs", "heron_commands"]
+__all__ = ["heron_backends", "heron_commands", "heron_envs", "hookimpl", "hookspec"]
 
 PROJECT_NAME = "heron"
 

@@ -20,7 +20,7 @@ import numpy as np
 from heron.core.errors import ConfigError
 from heron.core.flatten import flatten
 
-__all__ = ["Observation", "OBSERVATION_MODES", "check_observation_mode"]
+__all__ = ["OBSERVATION_MODES", "Observation", "check_observation_mode"]
 
 OBSERVATION_MODES: tuple[str, ...] = ("local", "full", "global")
 
@@ -44,7 +44,7 @@ class Observation:
     vectors follow the insertion order of the dicts.
     """
 
-    __slots__ = ("local", "global_info", "timestamp", "_local_vector", "_global_vector")
+    __slots__ = ("_global_vector", "_local_vector", "global_info", "local", "timestamp")
 
     def __init__(
         self,
@@ -118,4 +118,5 @@ class Observation:
         return {"local": dict(self.local), "global_info": dict(self.global_info), "timestamp": self.timestamp}
 
     def __repr__(self) -> str:
-        return f"Observation(local={dict(self.local)!r}, global_info=<{len(self.global_info)} entries>, t={self.timestamp})"
+        entries = len(self.global_info)
+        return f"Observation(local={dict(self.local)!r}, global_info=<{entries} entries>, t={self.timestamp})"

@@ -31,8 +31,8 @@ from heron.core.errors import BackendError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "PluginRecord",
     "HeronPluginManager",
+    "PluginRecord",
     "get_plugin_manager",
     "reset_plugin_manager",
 ]
@@ -103,6 +103,7 @@ class HeronPluginManager:
                 dist.metadata["Name"] if dist else "?",
                 dist.version if dist else "?",
             )
+            self.records[record.name] = record
             try:
                 plugin = entry_point.load()
             except Exception as exc:
@@ -150,7 +151,7 @@ class HeronPluginManager:
     def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[PluginRecord, Any]]:
         """Call every implementation of ``hook_name`` on its own; a raising plugin is marked broken."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order
             record = self.records[impl.plugin_name]
             if not record.ok:
                 continue

@@ -17,13 +17,13 @@ import numpy as np
 from heron.core.training import TrainingResult
 
 __all__ = [
+    "SUMMARY_WINDOW",
     "ReturnSummary",
-    "summarize_returns",
     "new_run_dir",
+    "plot_learning_curves",
+    "summarize_returns",
     "write_json_atomic",
     "write_metrics_csv",
-    "plot_learning_curves",
-    "SUMMARY_WINDOW",
 ]
 
 SUMMARY_WINDOW = 20

@@ -27,14 +27,14 @@ from heron.core.errors import ConfigError
 from heron.core.policies import Policy
 
 __all__ = [
-    "ExperimentSpec",
-    "StopCriteria",
-    "EpisodeRecord",
-    "TrainingResult",
-    "Trainer",
-    "ProgressCallback",
-    "make_trainer",
     "ALGORITHMS",
+    "EpisodeRecord",
+    "ExperimentSpec",
+    "ProgressCallback",
+    "StopCriteria",
+    "Trainer",
+    "TrainingResult",
+    "make_trainer",
 ]
 
 ALGORITHMS: tuple[str, ...] = ("ippo", "mappo")
@@ -202,7 +202,8 @@ def make_trainer(spec: ExperimentSpec, backend: str = "manual") -> Trainer:
     backend_spec = get_plugin_manager().backend(backend)
     if spec.algorithm not in backend_spec.algorithms:
         raise BackendError(
-            f"backend {backend!r} does not offer algorithm {spec.algorithm!r}; it offers {list(backend_spec.algorithms)}"
+            f"backend {backend!r} does not offer algorithm {spec.algorithm!r}; "
+            f"it offers {list(backend_spec.algorithms)}"
         )
     trainer = backend_spec.make_trainer(spec)
     if not isinstance(trainer, Trainer):

@@ -5,8 +5,8 @@ from heron.envs.env import AgentStates, DefaultHeronEnv, SimulationFn
 from heron.envs.registry import EnvSpec, env_specs, make_env, make_env_config, register_env
 
 __all__ = [
-    "AgentStates",
     "DEFAULT_MAX_STEPS",
+    "AgentStates",
     "DefaultHeronEnv",
     "EnvBuilder",
     "EnvSpec",

@@ -43,7 +43,7 @@ from heron.core.features import Feature
 from heron.core.observation import check_observation_mode
 from heron.envs.env import DefaultHeronEnv, SimulationFn
 
-__all__ = ["EnvBuilder", "build_env", "ENV_CONFIG_KEYS", "DEFAULT_MAX_STEPS"]
+__all__ = ["DEFAULT_MAX_STEPS", "ENV_CONFIG_KEYS", "EnvBuilder", "build_env"]
 
 DEFAULT_MAX_STEPS = 50
 
@@ -265,7 +265,8 @@ class EnvBuilder:
         for index, spec in enumerate(agents):
             where = f"env_config['agents'][{index}]"
             _check_keys(spec, _AGENT_KEYS, where)
-            builder.add_agent(_make_agent(spec, spec["agent_id"], FieldAgent, FieldAgent, where), spec.get("coordinator"))
+            agent = _make_agent(spec, spec["agent_id"], FieldAgent, FieldAgent, where)
+            builder.add_agent(agent, spec.get("coordinator"))
         if env_config.get("system") is not None:
             spec = env_config["system"]
             _check_keys(spec, _SYSTEM_KEYS, "env_config['system']")

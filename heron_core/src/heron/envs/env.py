@@ -27,12 +27,12 @@ import gymnasium as gym
 import numpy as np
 
 from heron.agents.base import Agent
-from heron.core.errors import ActionError, ConfigError, SimulationError, UnknownAgentError
+from heron.core.errors import ActionError, SimulationError, UnknownAgentError
 from heron.core.flatten import collect_into
 from heron.core.observation import Observation, check_observation_mode
 from heron.envs.layout import StateLayout
 
-__all__ = ["DefaultHeronEnv", "SimulationFn", "AgentStates"]
+__all__ = ["AgentStates", "DefaultHeronEnv", "SimulationFn"]
 
 AgentStates = dict[str, dict[str, dict[str, Any]]]
 SimulationFn = Callable[[AgentStates], AgentStates]

@@ -13,7 +13,7 @@ import numpy as np
 
 from heron.agents.base import Agent
 
-__all__ = ["FeatureSlot", "AgentView", "StateLayout"]
+__all__ = ["AgentView", "FeatureSlot", "StateLayout"]
 
 
 @dataclass(frozen=True)

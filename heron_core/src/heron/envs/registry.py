@@ -17,7 +17,7 @@ from heron.core.errors import ConfigError
 from heron.envs.builder import build_env
 from heron.envs.env import DefaultHeronEnv
 
-__all__ = ["EnvSpec", "register_env", "env_specs", "make_env_config", "make_env"]
+__all__ = ["EnvSpec", "env_specs", "make_env", "make_env_config", "register_env"]
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ from heron.core.features import Feature
 from heron.core.policies import Policy, obs_to_vector, vector_to_action
 
 __all__ = [
+    "TARGET_TEMPERATURE",
+    "ProportionalController",
     "RoomTempFeature",
     "Thermostat",
-    "thermostat_simulation",
-    "thermostat_config",
     "room_ids",
-    "ProportionalController",
-    "TARGET_TEMPERATURE",
+    "thermostat_config",
+    "thermostat_simulation",
 ]
 
 TARGET_TEMPERATURE = 22.0

@@ -1,0 +1,152 @@
+"""A throw-away backend in its own distribution, installed with pip, shows up and can be selected.
+
+This proves entry points work from a separate distribution, not only from
+this repository. The distribution also declares a broken plugin, which must
+be listed with its error while the working one keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from heron.core import ExperimentSpec, make_trainer
+
+PLUGIN = '''
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from heron.core import BackendSpec, EpisodeRecord, TrainingResult
+from heron.core.evaluation import run_episode
+from heron.core.hookspecs import hookimpl
+from heron.envs import build_env
+from heron.envs.thermostat import ProportionalController
+
+
+class FixedGainTrainer:
+    """Plays the proportional controller; "training" records its episodes."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.env = build_env(spec.env_config())
+
+    def policies(self):
+        return {aid: ProportionalController() for aid in self.env.possible_agents}
+
+    def train(self, progress=None):
+        episodes = []
+        for index in range(self.spec.stop.episodes):
+            returns = run_episode(self.env, self.policies(), seed=self.spec.seed + index)
+            record = EpisodeRecord(index + 1, sum(returns.values()), returns, (index + 1) * self.env.max_steps)
+            episodes.append(record)
+            if progress:
+                progress(record)
+        return TrainingResult("toy", self.spec.algorithm, episodes, 0.0, episodes[-1].env_steps)
+
+    def save(self, path):
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "toy.json").write_text(json.dumps({"agents": self.env.possible_agents}))
+        return path
+
+
+def load_policies(path):
+    agents = json.loads((Path(path) / "toy.json").read_text())["agents"]
+    return {aid: ProportionalController() for aid in agents}
+
+
+@hookimpl
+def heron_backends():
+    return [BackendSpec("toy", ("ippo", "mappo"), FixedGainTrainer, load_policies, "test backend")]
+
+
+@hookimpl
+def heron_commands(cli):
+    @cli.command("toy-hello")
+    def hello():
+        click.echo("hello from toy")
+'''
+
+PYPROJECT = """
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "heron-backend-toy"
+version = "0.0.1"
+dependencies = []
+
+[project.entry-points.heron]
+toy = "heron_toy_backend.plugin"
+toy_broken = "heron_toy_backend.does_not_exist"
+
+[tool.hatch.build.targets.wheel]
+packages = ["heron_toy_backend"]
+"""
+
+
+@pytest.fixture(scope="module")
+def toy_distribution(tmp_path_factory):
+    root = tmp_path_factory.mktemp("heron-backend-toy")
+    (root / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
+    package = root / "heron_toy_backend"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "plugin.py").write_text(PLUGIN)
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "install", "-q", "--no-deps", "--no-build-isolation", str(root)], check=True)
+    try:
+        yield root
+    finally:
+        subprocess.run([*pip, "uninstall", "-q", "-y", "heron-backend-toy"], check=True)
+
+
+def heron(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("heron")
+    env = {**os.environ, "COLUMNS": "250"}  # a wide console: rich does not wrap the table cells
+    return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_backends_lists_the_installed_and_the_broken_plugin(toy_distribution):
+    result = heron("backends")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    toy_row = next(line for line in lines if "│ toy " in line)
+    assert "heron-backend-toy" in toy_row and "0.0.1" in toy_row and "ippo, mappo" in toy_row and "ok" in toy_row
+    assert "toy_broken" in result.stdout and "broken" in result.stdout
+    assert "does_not_exist" in result.stdout
+
+
+def test_plugin_command_is_added_to_the_cli(toy_distribution):
+    result = heron("toy-hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "hello from toy"
+
+
+def test_backend_is_selectable_by_name(toy_distribution):
+    trainer = make_trainer(ExperimentSpec(algorithm="mappo", stop={"episodes": 2}, seed=3), backend="toy")
+    result = trainer.train()
+    assert result.backend == "toy" and len(result.episodes) == 2
+    assert result.returns[0] < 0
+
+
+def test_heron_train_and_evaluate_run_with_the_selected_backend(toy_distribution, tmp_path):
+    result = heron("train", "--backend", "toy", "--episodes", "3", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = tmp_path.iterdir()
+    assert {p.name for p in run_dir.iterdir()} >= {"metrics.csv", "learning_curve.png", "config.json", "checkpoints"}
+    assert len((run_dir / "metrics.csv").read_text().splitlines()) == 1 + 2 * 3
+    assert "ippo (toy)" in result.stdout and "mappo (toy)" in result.stdout
+    evaluation = heron("evaluate", str(run_dir), "--episodes", "2")
+    assert evaluation.returncode == 0, evaluation.stderr
+    assert "mean team return" in evaluation.stdout
