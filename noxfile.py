@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "core", "manual", "rllib", "all"]
+nox.options.sessions = ["lint", "core", "manual", "example", "rllib", "all"]
 nox.options.default_venv_backend = "virtualenv"  # uv would not see the local CPU torch wheel
 nox.options.error_on_missing_interpreters = True
 
@@ -21,6 +21,7 @@ PYTHON = "3.11"
 TORCH = "torch==2.13.0"
 TEST_DEPS = ["pytest>=8", "hatchling>=1.18", "pettingzoo>=1.24"]
 CORE, MANUAL, RLLIB = "./heron_core", "./heron_backend_manual", "./heron_backend_rllib"
+EXAMPLE = "./examples/heron_backend_cem"
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
@@ -31,8 +32,8 @@ def _pytest(session: nox.Session, *paths: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff over every package, the tests and the benchmarks."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "heron_core", "heron_backend_manual", "heron_backend_rllib", "tests", "benchmarks",
-                "noxfile.py")
+    session.run("ruff", "check", "heron_core", "heron_backend_manual", "heron_backend_rllib", "examples", "tests",
+                "benchmarks", "noxfile.py")
 
 
 @nox.session(python=PYTHON)
@@ -49,6 +50,13 @@ def manual(session: nox.Session) -> None:
     """heron-core with the numpy backend."""
     session.install(CORE, MANUAL, *TEST_DEPS)
     _pytest(session, "tests/manual")
+
+
+@nox.session(python=PYTHON)
+def example(session: nox.Session) -> None:
+    """The example third-party backend, checked by the conformance suite."""
+    session.install(CORE, EXAMPLE, *TEST_DEPS)
+    _pytest(session, "examples/heron_backend_cem/tests")
 
 
 @nox.session(python=PYTHON)

@@ -1,0 +1,1 @@
+"""An example HERON backend: the cross-entropy method over linear policies."""

@@ -1,0 +1,8 @@
+"""The example backend passes HERON's backend conformance suite."""
+
+from heron.core.testing import BackendConformance
+
+
+class TestCEMBackend(BackendConformance):
+    backend = "cem"
+    budget = {"episodes": 160}
