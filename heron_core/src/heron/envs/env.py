@@ -271,7 +271,7 @@ class DefaultHeronEnv:
     def _read_state(self) -> None:
         values: list[float] = []
         for feature in self._layout.features:
-            for name in feature.field_names:
+            for name in feature._field_names:
                 value = getattr(feature, name)
                 if type(value) is float or type(value) is int:
                     values.append(value)
