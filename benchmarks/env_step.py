@@ -1,23 +1,20 @@
 """Cost of ``DefaultHeronEnv.step`` against the same dynamics written as one plain Python function.
 
-Prints two tables: the two-room env against the plain step (the ratio is
-the env layer's overhead; target <= 3x), and the cost per step with 2, 10,
-100 and 1000 rooms (target: linear in the number of agents). Both sides
-run in the same process, one after the other, several times; the median
-is reported.
+Two tables: the two-room env against the plain step (the ratio is the env
+layer's overhead; target <= 3x), and the cost per step with 2, 10, 100 and
+1000 rooms (target: linear in the number of agents). Both sides run in the
+same process, alternately, several times; medians are reported.
 
-    python benchmarks/env_step.py [--steps 20000] [--repeats 5]
+    python benchmarks/env_step.py [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from common import machine, markdown_table, median_time, per_call
 
 from heron.envs import make_env
 from heron.envs.thermostat import (
@@ -30,85 +27,73 @@ from heron.envs.thermostat import (
 )
 
 
-def plain_step_factory(agent_ids: list[str], max_steps: int) -> Callable[[dict], tuple]:
+def plain_step_factory(agent_ids: list[str]) -> Callable[[dict], tuple]:
     """The thermostat dynamics as one function: action arrays in, Gymnasium-style dicts out."""
     temps = dict.fromkeys(agent_ids, 20.0)
-    counter = [0]
     low, high = TEMPERATURE_BOUNDS
 
     def step(actions: dict[str, np.ndarray]) -> tuple:
         for aid, action in actions.items():
-            value = float(action[0])
-            if not -1.0 <= value <= 1.0:
-                value = min(max(value, -1.0), 1.0)
+            value = min(max(float(action[0]), -1.0), 1.0)
             temps[aid] = min(max(temps[aid] + HEATING_GAIN * value, low), high)
         mean = sum(temps.values()) / len(temps)
         for aid, temp in temps.items():
             temps[aid] = temp + COOLING_RATE * (AMBIENT_TEMPERATURE - temp) + LEAKAGE_RATE * (mean - temp)
-        counter[0] += 1
-        done = counter[0] >= max_steps
-        if done:
-            counter[0] = 0
         observations = {aid: np.array([temp], dtype=np.float32) for aid, temp in temps.items()}
         rewards = {aid: -abs(temp - TARGET_TEMPERATURE) for aid, temp in temps.items()}
         terminated = dict.fromkeys(temps, False)
         terminated["__all__"] = False
-        truncated = dict.fromkeys(temps, done)
-        truncated["__all__"] = done
+        truncated = dict.fromkeys(temps, False)
+        truncated["__all__"] = False
         return observations, rewards, terminated, truncated, {aid: {} for aid in temps}
 
     return step
 
 
-def time_env(num_rooms: int, steps: int) -> float:
-    """Seconds per ``env.step`` (resets excluded)."""
+def env_step_seconds(num_rooms: int, steps: int) -> float:
     env = make_env("thermostat", num_rooms=num_rooms, max_steps=10**9)
     env.reset(seed=0)
     actions = {aid: np.array([0.1]) for aid in env.agents}
-    start = time.perf_counter()
-    for _ in range(steps):
-        env.step(actions)
-    return (time.perf_counter() - start) / steps
+    return per_call(lambda: env.step(actions), steps)
 
 
-def time_plain(num_rooms: int, steps: int) -> float:
-    """Seconds per plain step."""
-    env = make_env("thermostat", num_rooms=num_rooms)
-    step = plain_step_factory(env.possible_agents, max_steps=10**9)
-    actions = {aid: np.array([0.1]) for aid in env.possible_agents}
-    start = time.perf_counter()
-    for _ in range(steps):
-        step(actions)
-    return (time.perf_counter() - start) / steps
+def plain_step_seconds(num_rooms: int, steps: int) -> float:
+    agent_ids = make_env("thermostat", num_rooms=num_rooms).possible_agents
+    step = plain_step_factory(agent_ids)
+    actions = {aid: np.array([0.1]) for aid in agent_ids}
+    return per_call(lambda: step(actions), steps)
 
 
-def median_of(repeats: int, fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(repeats))
+def report(quick: bool = False) -> str:
+    steps, repeats = (4000, 3) if quick else (20000, 5)
+    rows = []
+    for rooms in (2, 10, 100, 1000):
+        n = max(20, steps * 2 // rooms)
+        env_s = median_time(lambda rooms=rooms, n=n: env_step_seconds(rooms, n), repeats)
+        plain_s = median_time(lambda rooms=rooms, n=n: plain_step_seconds(rooms, n), repeats)
+        rows.append((rooms, env_s, plain_s))
+    two_env, two_plain = rows[0][1], rows[0][2]
+    overhead = markdown_table(
+        ["two-room step", "us/step", "ratio to plain"],
+        [("plain Python function", f"{two_plain * 1e6:.2f}", "1.00"),
+         ("DefaultHeronEnv.step", f"{two_env * 1e6:.2f}", f"{two_env / two_plain:.2f}")],
+    )
+    base = rows[0][1] / rows[0][0]
+    scaling = markdown_table(
+        ["rooms", "env us/step", "us/step/agent", "per-agent cost vs 2 rooms", "plain us/step", "ratio to plain"],
+        [(r, f"{e * 1e6:.1f}", f"{e * 1e6 / r:.2f}", f"{e / r / base:.2f}", f"{p * 1e6:.1f}", f"{e / p:.2f}")
+         for r, e, p in rows],
+    )
+    return (
+        f"## Env step cost\n\nMachine: {machine()}. Median of {repeats} runs.\n\n{overhead}\n\n"
+        f"Scaling with the number of agents (linear means a flat per-agent cost):\n\n{scaling}\n"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20000, help="steps per timing of the two-room env")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-
-    env_s = median_of(args.repeats, lambda: time_env(2, args.steps))
-    plain_s = median_of(args.repeats, lambda: time_plain(2, args.steps))
-    print("\n| two-room step | us/step | ratio to plain |")
-    print("|---|---:|---:|")
-    print(f"| plain Python function | {plain_s * 1e6:.2f} | 1.00 |")
-    print(f"| DefaultHeronEnv.step | {env_s * 1e6:.2f} | {env_s / plain_s:.2f} |")
-
-    print("\n| rooms | env us/step | us/step/agent | plain us/step | ratio to plain |")
-    print("|---:|---:|---:|---:|---:|")
-    for rooms in (2, 10, 100, 1000):
-        steps = max(20, args.steps * 2 // rooms)
-        env_t = median_of(args.repeats, lambda rooms=rooms, steps=steps: time_env(rooms, steps))
-        plain_t = median_of(args.repeats, lambda rooms=rooms, steps=steps: time_plain(rooms, steps))
-        print(
-            f"| {rooms} | {env_t * 1e6:.1f} | {env_t * 1e6 / rooms:.2f} | {plain_t * 1e6:.1f} | {env_t / plain_t:.2f} |"
-        )
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
+    print(report(parser.parse_args().quick))
 
 
 if __name__ == "__main__":
