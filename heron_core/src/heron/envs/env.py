@@ -120,14 +120,17 @@ class DefaultHeronEnv:
 
     # ------------------------------------------------------- episode flow
     def reset(
-        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None, jitter_seed: int | None = None
     ) -> tuple[dict[str, Observation], dict[str, dict[str, Any]]]:
         """Start an episode.
 
         ``seed`` seeds everything random in the env: each agent gets its own
         generator (for ``on_reset`` and ``Action.sample``) spawned from it.
         Without a seed the previous stream continues (fresh entropy the first time).
+        ``jitter_seed`` seeds the timing jitter of the next event-driven run
+        (see :mod:`heron.scheduling.runner`).
         """
+        self.jitter_seed = jitter_seed
         if seed is not None or self._np_random is None:
             self._np_random = np.random.default_rng(seed)
         agent_rngs = self._np_random.spawn(len(self.all_agents))
@@ -174,6 +177,23 @@ class DefaultHeronEnv:
         truncations["__all__"] = truncated_all
         self._needs_reset = truncated_all or not self.agents
         return observations, rewards, terminated, truncations, {aid: {} for aid in active}
+
+    # ------------------------------------------------------- event-driven
+    def set_agent_policies(self, policies: Mapping[str, Any]) -> None:
+        """Give every acting agent its :class:`~heron.core.policies.Policy` for :meth:`run_event_driven`."""
+        from heron.scheduling.runner import check_policies
+
+        self._agent_policies = check_policies(self, policies)
+
+    def run_event_driven(self, t_end: float, episode_analyzer: Any = None, **options: Any) -> Any:
+        """Run the policies of :meth:`set_agent_policies` event-driven from the last reset up to ``t_end``.
+
+        ``options``: ``schedule``, ``sim_interval``, ``jitter_seed`` of
+        :func:`heron.scheduling.run_event_driven`. Returns its ``EventDrivenStats``.
+        """
+        from heron.scheduling.runner import run_event_driven
+
+        return run_event_driven(self, getattr(self, "_agent_policies", None), t_end, episode_analyzer, **options)
 
     # ------------------------------------------------------- step pieces
     def apply_actions(self, actions: Mapping[str, Any], require_all: bool = False) -> None:

@@ -1,0 +1,176 @@
+"""What an event-driven run leaves behind: :class:`EventDrivenStats` and the :class:`EpisodeAnalyzer`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heron.core.errors import ConfigError
+from heron.scheduling.events import Event
+
+__all__ = ["EpisodeAnalyzer", "EventDrivenStats"]
+
+
+@dataclass
+class EventDrivenStats:
+    """Totals of one event-driven run.
+
+    Attributes:
+        num_events: events processed.
+        events_by_type: events processed per event type name.
+        duration: simulated time the run covered (``t_end``, or when every acting agent terminated).
+        sim_steps: simulation steps taken.
+        agent_returns: every agent's summed reward (acting agents, their subordinates, the system agent).
+        acting_agents: the agents that chose actions (``env.possible_agents``).
+        terminated: ``{agent_id: time}`` of the acting agents that terminated.
+        pending_events: events still queued after ``t_end`` (decisions that never took effect, ...).
+        wall_time_s: seconds the run took.
+    """
+
+    num_events: int
+    events_by_type: dict[str, int]
+    duration: float
+    sim_steps: int
+    agent_returns: dict[str, float]
+    acting_agents: list[str]
+    terminated: dict[str, float] = field(default_factory=dict)
+    pending_events: int = 0
+    wall_time_s: float = 0.0
+
+    @property
+    def team_return(self) -> float:
+        """Sum of the acting agents' returns (what synchronous evaluation calls the team return)."""
+        return float(sum(self.agent_returns[aid] for aid in self.acting_agents))
+
+    @property
+    def all_terminated(self) -> bool:
+        """Whether every acting agent terminated before ``t_end``."""
+        return len(self.terminated) == len(self.acting_agents)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready dict of the totals."""
+        return {
+            "num_events": self.num_events,
+            "events_by_type": dict(self.events_by_type),
+            "duration": self.duration,
+            "sim_steps": self.sim_steps,
+            "team_return": self.team_return,
+            "agent_returns": dict(self.agent_returns),
+            "terminated": dict(self.terminated),
+            "all_terminated": self.all_terminated,
+            "pending_events": self.pending_events,
+            "wall_time_s": self.wall_time_s,
+            "events_per_second": self.num_events / self.wall_time_s if self.wall_time_s > 0 else float("nan"),
+        }
+
+
+class EpisodeAnalyzer:
+    """Records what happens during an event-driven run (pass it to ``run_event_driven``).
+
+    Every record is a copy taken when it happened. Rewards and terminations are
+    always recorded; decisions (the observation vector the policy consumed and
+    the action it chose), the state trajectory and the event log are optional.
+
+    Args:
+        record_decisions: keep each decision's observation and action vectors.
+        record_states: keep ``env.state()`` after every simulation step (for plots).
+        record_events: keep ``(timestamp, event type, agent id)`` of every event.
+    """
+
+    def __init__(self, record_decisions: bool = True, record_states: bool = False, record_events: bool = False) -> None:
+        self.record_decisions = record_decisions
+        self.record_states = record_states
+        self.record_events = record_events
+        self.begin([], [])
+
+    # ------------------------------------------------------------ recording
+    def begin(self, agent_ids: Sequence[str], state_labels: Sequence[str]) -> None:
+        """Forget earlier records (called when a run starts)."""
+        self._rewards: dict[str, list[tuple[float, float]]] = {aid: [] for aid in agent_ids}
+        self._terminations: list[tuple[float, str]] = []
+        self._observations: dict[str, list[tuple[float, np.ndarray]]] = {}
+        self._actions: dict[str, list[tuple[float, np.ndarray]]] = {}
+        self._state_times: list[float] = []
+        self._states: list[np.ndarray] = []
+        self._events: list[tuple[float, str, str | None]] = []
+        self.state_labels = list(state_labels)
+
+    def record_reward(self, agent_id: str, timestamp: float, reward: float) -> None:
+        self._rewards[agent_id].append((timestamp, reward))
+
+    def record_termination(self, agent_id: str, timestamp: float) -> None:
+        self._terminations.append((timestamp, agent_id))
+
+    def record_decision(
+        self, agent_id: str, observed_at: float, observation: np.ndarray, decided_at: float, action: np.ndarray
+    ) -> None:
+        self._observations.setdefault(agent_id, []).append((observed_at, np.array(observation, copy=True)))
+        self._actions.setdefault(agent_id, []).append((decided_at, np.array(action, copy=True)))
+
+    def record_state(self, timestamp: float, state: np.ndarray) -> None:
+        self._state_times.append(timestamp)
+        self._states.append(np.array(state, copy=True))
+
+    def record_event(self, event: Event) -> None:
+        self._events.append((event.timestamp, event.type.value, event.agent_id))
+
+    # -------------------------------------------------------------- reading
+    def get_reward_history(self) -> dict[str, list[tuple[float, float]]]:
+        """``{agent_id: [(timestamp, reward), ...]}``: one entry per tick that closed a simulation step."""
+        return {aid: list(entries) for aid, entries in self._rewards.items()}
+
+    def get_termination_history(self) -> list[tuple[float, str]]:
+        """``[(timestamp, agent_id), ...]`` in the order the agents terminated."""
+        return list(self._terminations)
+
+    def get_observation_history(self) -> dict[str, list[tuple[float, np.ndarray]]]:
+        """``{agent_id: [(measured_at, vector), ...]}``: the vectors the policies consumed."""
+        return {aid: list(entries) for aid, entries in self._observations.items()}
+
+    def get_action_history(self) -> dict[str, list[tuple[float, np.ndarray]]]:
+        """``{agent_id: [(decided_at, action_vector), ...]}``."""
+        return {aid: list(entries) for aid, entries in self._actions.items()}
+
+    def get_state_trajectory(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(times, states)``: states has one row per simulation step (needs ``record_states=True``)."""
+        if not self.record_states:
+            raise ConfigError("the state trajectory was not recorded: use EpisodeAnalyzer(record_states=True)")
+        width = len(self.state_labels)
+        states = np.array(self._states) if self._states else np.zeros((0, width), dtype=np.float32)
+        return np.array(self._state_times), states
+
+    def get_event_log(self) -> list[tuple[float, str, str | None]]:
+        """``[(timestamp, event_type, agent_id), ...]`` (needs ``record_events=True``)."""
+        if not self.record_events:
+            raise ConfigError("the event log was not recorded: use EpisodeAnalyzer(record_events=True)")
+        return list(self._events)
+
+    def plot_state_trajectory(self, path: str | Path, keys: Sequence[str] | None = None) -> Path:
+        """Plot state entries over time to a PNG; ``keys`` picks entries of :attr:`state_labels` (default: all)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        times, states = self.get_state_trajectory()
+        keys = list(self.state_labels if keys is None else keys)
+        unknown = [key for key in keys if key not in self.state_labels]
+        if unknown:
+            raise ConfigError(f"unknown state entries {unknown}; recorded entries are {self.state_labels}")
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for key in keys:
+            ax.plot(times, states[:, self.state_labels.index(key)], label=key)
+        ax.set_xlabel("time")
+        ax.set_ylabel("state")
+        ax.grid(alpha=0.3)
+        if len(keys) <= 12:
+            ax.legend()
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        return path
