@@ -18,7 +18,15 @@ Example::
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 from heron.scheduling.config import DEFAULT_SCHEDULES, MIN_TICK_FACTOR, JitterType, ScheduleConfig
 from heron.scheduling.events import DEFAULT_PRIORITY, Event, EventScheduler, EventType
-from heron.scheduling.robustness import SWEEP_PARAMETERS, SweepResult, plot_sweep, robustness_sweep, write_sweep_csv
+from heron.scheduling.robustness import (
+    SWEEP_PARAMETERS,
+    SweepResult,
+    event_driven_returns,
+    plot_sweep,
+    robustness_sweep,
+    sync_reference,
+    write_sweep_csv,
+)
 from heron.scheduling.runner import (
     EventDrivenRun,
     check_policies,
@@ -44,10 +52,12 @@ __all__ = [
     "SweepResult",
     "check_policies",
     "evaluate_event_driven",
+    "event_driven_returns",
     "jitter_streams",
     "plot_sweep",
     "resolve_schedules",
     "robustness_sweep",
     "run_event_driven",
+    "sync_reference",
     "write_sweep_csv",
 ]

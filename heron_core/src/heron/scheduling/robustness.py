@@ -26,7 +26,15 @@ from heron.scheduling.runner import evaluate_event_driven, resolve_schedules
 if TYPE_CHECKING:
     from heron.envs.env import DefaultHeronEnv
 
-__all__ = ["SWEEP_PARAMETERS", "SweepResult", "plot_sweep", "robustness_sweep", "write_sweep_csv"]
+__all__ = [
+    "SWEEP_PARAMETERS",
+    "SweepResult",
+    "event_driven_returns",
+    "plot_sweep",
+    "robustness_sweep",
+    "sync_reference",
+    "write_sweep_csv",
+]
 
 SWEEP_PARAMETERS: tuple[str, ...] = ("tick_interval", "obs_delay", "act_delay", "msg_delay", "jitter_ratio")
 
@@ -114,21 +122,54 @@ def robustness_sweep(
     if parameter in overrides:
         raise ConfigError(f"{parameter!r} is both swept and fixed in overrides={overrides}")
     base = {aid: config.replace(**overrides) for aid, config in resolve_schedules(env).items()}
-    episode_time = env.max_steps * sim_interval
-    horizon = episode_time if t_end is None else float(t_end)
-    returns: list[list[float]] = []
-    for value in values:
-        schedule = {aid: config.replace(**{parameter: value}) for aid, config in base.items()}
-        returns.append(
-            [
-                evaluate_event_driven(
-                    env, policies, horizon, seed + index, schedule=schedule, sim_interval=sim_interval
-                ).team_return
-                for index in range(episodes)
-            ]
+    horizon = env.max_steps * sim_interval if t_end is None else float(t_end)
+    returns = [
+        event_driven_returns(
+            env,
+            policies,
+            {aid: config.replace(**{parameter: value}) for aid, config in base.items()},
+            episodes=episodes,
+            seed=seed,
+            t_end=horizon,
+            sim_interval=sim_interval,
         )
-    sync = evaluate_policies(env, policies, episodes, seed) if horizon == episode_time else None
+        for value in values
+    ]
+    sync = sync_reference(env, policies, episodes=episodes, seed=seed, t_end=horizon, sim_interval=sim_interval)
     return SweepResult(parameter, [float(v) for v in values], returns, sync, horizon)
+
+
+def event_driven_returns(
+    env: DefaultHeronEnv,
+    policies: Mapping[str, Policy],
+    schedule: Any = None,
+    *,
+    episodes: int,
+    seed: int,
+    t_end: float | None = None,
+    sim_interval: float = 1.0,
+) -> list[float]:
+    """Team returns of ``episodes`` event-driven runs seeded ``seed, seed+1, ...`` (also the jitter seeds)."""
+    return [
+        evaluate_event_driven(env, policies, t_end, seed + index, schedule=schedule, sim_interval=sim_interval)
+        .team_return
+        for index in range(episodes)
+    ]
+
+
+def sync_reference(
+    env: DefaultHeronEnv,
+    policies: Mapping[str, Policy],
+    *,
+    episodes: int,
+    seed: int,
+    t_end: float | None = None,
+    sim_interval: float = 1.0,
+) -> list[float] | None:
+    """Synchronous team returns of the same seeds, when ``t_end`` spans one training episode (else ``None``)."""
+    if t_end is not None and t_end != env.max_steps * sim_interval:
+        return None
+    return evaluate_policies(env, policies, episodes, seed)
 
 
 def write_sweep_csv(path: str | Path, results: Mapping[str, SweepResult]) -> Path:
