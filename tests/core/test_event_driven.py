@@ -348,6 +348,32 @@ def test_wrong_actions_from_a_policy_are_errors_naming_the_agent():
         event_run(env, policies, 5.0)
 
 
+class DictPolicy(ProportionalController):
+    """Returns its action as a ``{"c": ...}`` mapping, reusing one dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = {"c": np.zeros(1)}
+
+    def forward(self, obs):
+        self.out["c"][0] = self.gain * (22.0 - obs.local_vector()[0])
+        return self.out
+
+
+def test_policies_may_return_arrays_or_mappings_but_not_anything_else():
+    env = make_env("thermostat", max_steps=20)
+    schedule = EVERY_STEP.replace(act_delay=1.5)
+    expected = event_run(env, proportional(env), 20.0, seed=2, schedule=schedule).agent_returns
+    analyzer = EpisodeAnalyzer()
+    mapped = event_run(env, proportional(env, DictPolicy), 20.0, seed=2, analyzer=analyzer, schedule=schedule)
+    assert mapped.agent_returns == pytest.approx(expected, rel=1e-12)
+    assert len({vector[0] for _, vector in analyzer.get_action_history()["room_b"]}) > 5
+    policies = {"room_a": ConstantPolicy("warm"), "room_b": ProportionalController()}
+    policies["room_a"].forward = lambda obs: "warm"
+    with pytest.raises(ActionError, match="the policy of agent 'room_a' returned 'warm', which is not an action"):
+        event_run(env, policies, 5.0)
+
+
 def test_runs_need_a_fresh_reset_and_valid_arguments():
     env = make_env("thermostat")
     policies = proportional(env)

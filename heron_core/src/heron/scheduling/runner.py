@@ -52,6 +52,7 @@ Jitter streams
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import time
@@ -62,7 +63,8 @@ import numpy as np
 
 from heron.agents.base import Agent
 from heron.core.action import Action
-from heron.core.errors import ConfigError, UnknownAgentError
+from heron.core.errors import ActionError, ConfigError, UnknownAgentError
+from heron.core.flatten import flatten
 from heron.core.policies import Policy
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 from heron.scheduling.config import ScheduleConfig, coerce_schedule_config
@@ -289,12 +291,11 @@ class EventDrivenRun:
         if aid in self.terminated:
             return
         policy = self.policies[aid]
-        chosen = policy.forward(observation)
-        # a copy taken now: the policy may reuse or change what it returned before the action takes effect
-        action = chosen.copy() if isinstance(chosen, Action) else self.env.agent(aid).action.copy().set_values(chosen)
+        action = _snapshot(policy.forward(observation), aid)
         if self.analyzer is not None and self.analyzer.record_decisions:
             vector = observation.vector_for(policy.observation_mode)
-            self.analyzer.record_decision(aid, observation.timestamp, vector, now, action.vector())
+            action_vector = flatten(action, f"action of agent {aid!r}") if isinstance(action, Mapping) else action
+            self.analyzer.record_decision(aid, observation.timestamp, vector, now, action_vector)
         self.scheduler.schedule(now + self.timing[aid].act_delay(), EventType.ACTION_EFFECT, aid, action)
 
     def _on_action_effect(self, event: Event) -> None:
@@ -378,6 +379,22 @@ class EventDrivenRun:
             pending_events=len(scheduler),
             wall_time_s=time.perf_counter() - start,
         )
+
+
+def _snapshot(chosen: Any, agent_id: str) -> Any:
+    """A copy of a policy's action taken at decision time (the policy may reuse what it returned).
+
+    An :class:`Action` becomes its flat vector, a ``{"c", "d"}`` mapping is deep-copied,
+    anything else becomes a float array; ``env.apply_actions`` validates all three.
+    """
+    if isinstance(chosen, Action):
+        return chosen.vector()
+    if isinstance(chosen, Mapping):
+        return copy.deepcopy(chosen)
+    try:
+        return np.array(chosen, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ActionError(f"the policy of agent {agent_id!r} returned {chosen!r}, which is not an action") from None
 
 
 def _logged(handler: Any, analyzer: EpisodeAnalyzer) -> Any:
