@@ -399,6 +399,9 @@ def test_runs_need_a_fresh_reset_and_valid_arguments():
         env.run_event_driven(5.0, schedule={"attic": EVERY_STEP})
     with pytest.raises(ConfigError, match="episode_analyzer must be an EpisodeAnalyzer"):
         env.run_event_driven(5.0, {"record": True})
+    env.reset(seed=0, jitter_seed="fixed")
+    with pytest.raises(ConfigError, match="jitter_seed must be a non-negative integer or None, got 'fixed'"):
+        env.run_event_driven(5.0)
 
 
 def test_schedule_config_dicts_in_env_config_are_used_and_checked():
@@ -417,3 +420,39 @@ def test_schedule_config_dicts_in_env_config_are_used_and_checked():
     env = build_env(config)
     with pytest.raises(ConfigError, match="agent 'room_b' schedule_config must be a ScheduleConfig or a dict"):
         event_run(env, proportional(env), 20.0)
+
+
+def test_coordinator_and_system_specs_take_schedule_configs_too():
+    config = thermostat_config(max_steps=20, coordinator_protocol="vertical")
+    config["coordinators"][0]["schedule_config"] = ScheduleConfig.deterministic(tick_interval=5.0)
+    config["system"] = {"schedule_config": {"tick_interval": 10.0}}
+    env = build_env(config)
+    analyzer = EpisodeAnalyzer()
+    event_run(env, {"building": BuildingController(2)}, 20.0, analyzer=analyzer)
+    history = analyzer.get_reward_history()
+    assert [t for t, _ in history["building"]] == [5.0, 10.0, 15.0, 20.0]
+    assert [t for t, _ in history["system"]] == [10.0, 20.0]
+    assert len(history["room_a"]) == 20
+
+
+class CountingController(ProportionalController):
+    """Counts its decisions within an episode."""
+
+    def __init__(self):
+        super().__init__()
+        self.decisions = 0
+
+    def reset(self):
+        self.decisions = 0
+
+    def forward(self, obs):
+        self.decisions += 1
+        return super().forward(obs)
+
+
+def test_policies_are_reset_when_a_run_starts():
+    env = make_env("thermostat")
+    policies = proportional(env, CountingController)
+    for _ in range(2):
+        event_run(env, policies, 10.0, schedule=EVERY_STEP)
+        assert policies["room_a"].decisions == 11

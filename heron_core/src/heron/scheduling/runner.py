@@ -82,6 +82,7 @@ __all__ = [
     "run_event_driven",
 ]
 
+
 def _positive(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ConfigError(f"{name} must be a number, got {value!r}")
@@ -231,6 +232,8 @@ class EventDrivenRun:
         self.sim_interval = _positive(sim_interval, "sim_interval")
         self.analyzer = analyzer
         seed = env.jitter_seed if jitter_seed is None else jitter_seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ConfigError(f"jitter_seed must be a non-negative integer or None, got {seed!r}")
         self.timing = self._timings(resolve_schedules(env, schedule), seed)
         self.acting = list(env.possible_agents)
         self.senders = {
