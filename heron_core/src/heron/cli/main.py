@@ -257,9 +257,6 @@ def _read_run(run_dir: Path) -> dict[str, Any]:
         raise click.ClickException(f"{config_path} is not valid JSON: {exc}") from exc
 
 
-_TIMING_OPTIONS = ("tick_interval", "obs_delay", "act_delay", "msg_delay", "jitter_ratio")
-
-
 def _parse_values(text: str, option: str) -> list[float]:
     """``"0,0.5,1"`` -> ``[0.0, 0.5, 1.0]``."""
     try:
@@ -373,7 +370,9 @@ def evaluate(
 
     if episodes < 1:
         raise click.BadParameter(f"must be a positive integer, got {episodes}", param_hint="--episodes")
-    timing = dict(zip(_TIMING_OPTIONS, (tick_interval, obs_delay, act_delay, msg_delay, jitter_ratio)))
+    from heron.scheduling import SWEEP_PARAMETERS  # the timing options, in their order
+
+    timing = dict(zip(SWEEP_PARAMETERS, (tick_interval, obs_delay, act_delay, msg_delay, jitter_ratio), strict=True))
     run = _read_run(run_dir)
     if event_driven:
         _evaluate_event_driven(run_dir, run, episodes, seed, timing, jitter, t_end)
