@@ -41,7 +41,7 @@ class Action:
         self.range: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self.c = np.zeros(0)
         self.d = np.zeros(0, dtype=np.int64)
-        self._rng = np.random.default_rng()
+        self._rng: np.random.Generator | None = None
         self._space: gym.Space | None = None
 
     # ----------------------------------------------------------------- specs
@@ -174,7 +174,10 @@ class Action:
 
     def sample(self, rng: np.random.Generator | None = None) -> Action:
         """Set a uniformly random value and return ``self``."""
-        rng = self._rng if rng is None else rng
+        if rng is None:
+            if self._rng is None:
+                self._rng = np.random.default_rng()
+            rng = self._rng
         low, high = self.range
         self.c = rng.uniform(low, high) if self.dim_c else np.zeros(0)
         self.d = np.array([rng.integers(n) for n in self.ncats], dtype=np.int64)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +31,10 @@ from heron.core.errors import ActionError, SimulationError, UnknownAgentError
 from heron.core.flatten import collect_into
 from heron.core.observation import Observation, check_observation_mode
 from heron.envs.layout import StateLayout
+
+if TYPE_CHECKING:
+    from heron.core.policies import Policy
+    from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 
 __all__ = ["AgentStates", "DefaultHeronEnv", "SimulationFn"]
 
@@ -77,6 +81,8 @@ class DefaultHeronEnv:
         self._global: tuple[dict[str, np.ndarray], np.ndarray] | None = None
         self.step_count = 0
         self.timestamp = 0.0
+        self.jitter_seed: int | None = None
+        self._agent_policies: dict[str, Policy] | None = None
         self._needs_reset = True
         self._read_state()
 
@@ -179,13 +185,15 @@ class DefaultHeronEnv:
         return observations, rewards, terminated, truncations, {aid: {} for aid in active}
 
     # ------------------------------------------------------- event-driven
-    def set_agent_policies(self, policies: Mapping[str, Any]) -> None:
+    def set_agent_policies(self, policies: Mapping[str, Policy]) -> None:
         """Give every acting agent its :class:`~heron.core.policies.Policy` for :meth:`run_event_driven`."""
         from heron.scheduling.runner import check_policies
 
         self._agent_policies = check_policies(self, policies)
 
-    def run_event_driven(self, t_end: float, episode_analyzer: Any = None, **options: Any) -> Any:
+    def run_event_driven(
+        self, t_end: float, episode_analyzer: EpisodeAnalyzer | None = None, **options: Any
+    ) -> EventDrivenStats:
         """Run the policies of :meth:`set_agent_policies` event-driven from the last reset up to ``t_end``.
 
         ``options``: ``schedule``, ``sim_interval``, ``jitter_seed`` of
@@ -193,7 +201,7 @@ class DefaultHeronEnv:
         """
         from heron.scheduling.runner import run_event_driven
 
-        return run_event_driven(self, getattr(self, "_agent_policies", None), t_end, episode_analyzer, **options)
+        return run_event_driven(self, self._agent_policies, t_end, episode_analyzer, **options)
 
     # ------------------------------------------------------- step pieces
     def apply_actions(self, actions: Mapping[str, Any], require_all: bool = False) -> None:
