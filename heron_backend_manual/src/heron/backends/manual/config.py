@@ -1,0 +1,120 @@
+"""The manual backend's hyper-parameters (``ExperimentSpec.hyperparams``) and their defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from heron.core.errors import ConfigError
+from heron.core.mlp import ACTIVATIONS
+
+__all__ = ["ManualConfig"]
+
+
+@dataclass(frozen=True)
+class ManualConfig:
+    """Settings of the numpy REINFORCE trainer.
+
+    The defaults are tuned so that the default ``heron train`` (300 episodes of
+    the two-room thermostat per algorithm) beats the proportional reference
+    controller in a few seconds.
+
+    Attributes:
+        num_envs: env copies stepped in lock-step; one gradient step per batch of
+            ``num_envs`` episodes.
+        hidden_sizes: widths of the hidden layers of actor and critic.
+        activation: hidden activation (``"tanh"``, ``"relu"`` or ``"identity"``).
+        gamma: discount of the returns.
+        lr: Adam step size of the actor.
+        critic_lr: Adam step size of the critic.
+        critic_steps: gradient steps of the critic per batch.
+        noise_start, noise_end: standard deviation of the Gaussian exploration noise
+            (in units of the half action range), decayed linearly from start to
+            end over the training budget (``stop``).
+        max_grad_norm: gradients are rescaled to at most this global norm.
+        normalize_obs: normalise observations (and critic inputs) with running
+            mean and standard deviation; the actor's statistics are saved with it.
+        normalize_advantages: standardise advantages per batch and policy.
+        centralized_critic: the critic sees the env's full state (``env.state()``)
+            instead of the agent's observation; ``None`` means on for ``mappo``,
+            off for ``ippo`` (where it may not be switched on).
+        agent_id_input: a shared ``mappo`` actor also gets the agent's one-hot id.
+    """
+
+    num_envs: int = 4
+    hidden_sizes: tuple[int, ...] = (32, 32)
+    activation: str = "tanh"
+    gamma: float = 0.9
+    lr: float = 0.01
+    critic_lr: float = 0.01
+    critic_steps: int = 2
+    noise_start: float = 0.5
+    noise_end: float = 0.05
+    max_grad_norm: float = 1.0
+    normalize_obs: bool = True
+    normalize_advantages: bool = True
+    centralized_critic: bool | None = None
+    agent_id_input: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("num_envs", "critic_steps"):
+            _positive_int(name, getattr(self, name))
+        sizes = self.hidden_sizes
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple)):
+            raise ConfigError(f"hyperparams.hidden_sizes must be a list of positive integers, got {sizes!r}")
+        for size in sizes:
+            _positive_int("hidden_sizes entry", size)
+        object.__setattr__(self, "hidden_sizes", tuple(int(s) for s in sizes))
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"hyperparams.activation {self.activation!r} is unknown; expected one of {sorted(ACTIVATIONS)}"
+            )
+        for name in ("lr", "critic_lr", "noise_start", "noise_end", "max_grad_norm"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigError(f"hyperparams.{name} must be a positive number, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if isinstance(self.gamma, bool) or not isinstance(self.gamma, (int, float)) or not 0 <= self.gamma <= 1:
+            raise ConfigError(f"hyperparams.gamma must be a number in [0, 1], got {self.gamma!r}")
+        object.__setattr__(self, "gamma", float(self.gamma))
+        for name in ("normalize_obs", "normalize_advantages", "agent_id_input"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"hyperparams.{name} must be true or false, got {getattr(self, name)!r}")
+        if self.centralized_critic is not None and not isinstance(self.centralized_critic, bool):
+            raise ConfigError(f"hyperparams.centralized_critic must be true, false or null, got "
+                              f"{self.centralized_critic!r}")
+
+    @classmethod
+    def from_hyperparams(cls, hyperparams: Mapping[str, Any], algorithm: str) -> ManualConfig:
+        """Validate ``hyperparams`` for ``algorithm`` and fill in the defaults.
+
+        Raises:
+            ConfigError: an unknown key (the message lists the known ones), a bad
+                value, or a setting the algorithm does not have.
+        """
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(hyperparams) - set(known))
+        if unknown:
+            raise ConfigError(f"manual backend: unknown hyperparams {unknown}; known hyperparams are {known}")
+        config = cls(**hyperparams)
+        if algorithm == "ippo":
+            if config.centralized_critic:
+                raise ConfigError("hyperparams.centralized_critic applies to mappo only; ippo's critics are local")
+            if config.agent_id_input:
+                raise ConfigError("hyperparams.agent_id_input applies to mappo only; ippo's policies are per agent")
+        if config.centralized_critic is None:
+            config = dataclasses.replace(config, centralized_critic=algorithm == "mappo")
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-friendly dict."""
+        data = dataclasses.asdict(self)
+        data["hidden_sizes"] = list(self.hidden_sizes)
+        return data
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"hyperparams.{name} must be a positive integer, got {value!r}")

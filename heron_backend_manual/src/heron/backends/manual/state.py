@@ -1,0 +1,150 @@
+"""The trainer's own files in a checkpoint directory, for resuming training exactly.
+
+Beside the portable policy files of :mod:`heron.core.checkpoint`, the manual
+trainer writes ``trainer_state.json`` (format, the spec it trained, policy
+names, the random generator's state, counters) and ``trainer_state.npz``
+(actor and critic weights, Adam moments, normaliser statistics, the episode
+history).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heron.backends.manual.groups import PolicyGroup
+from heron.backends.manual.learner import GroupLearner
+from heron.core.errors import CheckpointError
+from heron.core.training import EpisodeRecord, ExperimentSpec
+
+__all__ = ["STATE_ARRAYS", "STATE_FORMAT", "STATE_JSON", "TrainerState", "read_trainer_state", "trainer_state_writer"]
+
+STATE_FORMAT = "heron-manual-trainer-state"
+STATE_VERSION = 1
+STATE_JSON = "trainer_state.json"
+STATE_ARRAYS = "trainer_state.npz"
+
+
+@dataclass
+class TrainerState:
+    """What :func:`read_trainer_state` returns."""
+
+    learners: dict[str, dict[str, np.ndarray]]
+    rng: dict[str, Any]
+    history: list[EpisodeRecord]
+    env_steps: int
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def trainer_state_writer(
+    spec: ExperimentSpec,
+    groups: Sequence[PolicyGroup],
+    learners: Sequence[GroupLearner],
+    rng: np.random.Generator,
+    history: Sequence[EpisodeRecord],
+    env_steps: int,
+) -> Callable[[Path], None]:
+    """A ``write_extra`` function for :func:`~heron.core.checkpoint.save_checkpoint` (state captured now)."""
+    agent_ids = [aid for group in groups for aid in group.agent_ids]
+    metadata = {
+        "format": STATE_FORMAT,
+        "format_version": STATE_VERSION,
+        "spec": _jsonable(spec.to_dict()),
+        "policies": [group.name for group in groups],
+        "agents": agent_ids,
+        "rng": rng.bit_generator.state,
+        "env_steps": env_steps,
+    }
+    arrays = {
+        f"policy/{learner.group.name}/{key}": value for learner in learners for key, value in learner.state().items()
+    }
+    arrays["history/team_return"] = np.array([record.team_return for record in history])
+    arrays["history/agent_returns"] = np.array(
+        [[record.agent_returns[aid] for aid in agent_ids] for record in history]
+    ).reshape(len(history), len(agent_ids))
+    arrays["history/env_steps"] = np.array([record.env_steps for record in history], dtype=np.int64)
+
+    def write(directory: Path) -> None:
+        with open(directory / STATE_ARRAYS, "wb") as handle:
+            np.savez(handle, **arrays)
+        (directory / STATE_JSON).write_text(json.dumps(metadata, indent=2))
+
+    return write
+
+
+def _load_arrays(file: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{file} is corrupt: {exc}") from exc
+
+
+def _check_same_run(saved: Mapping[str, Any], spec: ExperimentSpec, where: str) -> None:
+    current = _jsonable(spec.to_dict())
+    for key in ("algorithm", "env", "env_kwargs"):
+        if saved.get(key) != current[key]:
+            raise CheckpointError(
+                f"{where} was trained with {key}={saved.get(key)!r}, but this trainer's spec has {current[key]!r}"
+            )
+
+
+def read_trainer_state(
+    path: Path, spec: ExperimentSpec, groups: Sequence[PolicyGroup], agent_ids: Sequence[str]
+) -> TrainerState:
+    """Read and check the trainer state in checkpoint directory ``path`` against ``spec`` and ``groups``.
+
+    Raises:
+        CheckpointError: the files are missing or corrupt, or were written for
+            another algorithm, env or set of policies.
+    """
+    where = f"checkpoint {path}"
+    meta_file, arrays_file = path / STATE_JSON, path / STATE_ARRAYS
+    if not meta_file.is_file() or not arrays_file.is_file():
+        raise CheckpointError(
+            f"{where} holds policies but no manual trainer state ({STATE_JSON}, {STATE_ARRAYS}); "
+            "only checkpoints saved by the manual backend's trainer can resume training"
+        )
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{meta_file} is corrupt: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT or meta.get("format_version") != STATE_VERSION:
+        raise CheckpointError(f"{meta_file} is not a {STATE_FORMAT} file of version {STATE_VERSION}")
+    _check_same_run(meta.get("spec") or {}, spec, where)
+    names = [group.name for group in groups]
+    if meta.get("policies") != names or meta.get("agents") != [a for g in groups for a in g.agent_ids]:
+        raise CheckpointError(
+            f"{where} has policies {meta.get('policies')} for agents {meta.get('agents')}, "
+            f"this trainer has {names} for {list(agent_ids)}"
+        )
+    arrays = _load_arrays(arrays_file)
+    learners: dict[str, dict[str, np.ndarray]] = {name: {} for name in names}
+    for key, value in arrays.items():
+        kind, _, rest = key.partition("/")
+        if kind == "policy":
+            name, _, array_name = rest.rpartition("/")
+            learners.setdefault(name, {})[array_name] = value
+    try:
+        team = arrays["history/team_return"]
+        per_agent = arrays["history/agent_returns"]
+        steps = arrays["history/env_steps"]
+    except KeyError as exc:
+        raise CheckpointError(f"{arrays_file} lacks the episode history array {exc}") from exc
+    order = list(meta["agents"])
+    if per_agent.shape != (team.size, len(order)) or steps.shape != team.shape:
+        raise CheckpointError(f"{arrays_file}: the episode history arrays have inconsistent shapes")
+    history = [
+        EpisodeRecord(i + 1, float(team[i]), dict(zip(order, per_agent[i].tolist())), int(steps[i]))
+        for i in range(team.size)
+    ]
+    return TrainerState(learners, meta["rng"], history, int(meta["env_steps"]))

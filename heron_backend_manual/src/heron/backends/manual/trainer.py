@@ -1,0 +1,213 @@
+"""The manual backend's trainer: batched REINFORCE with a learned baseline, for IPPO and MAPPO.
+
+One training iteration plays one episode in each of ``num_envs`` env copies
+(lock-step, batched forward passes), computes discounted returns (bootstrapped
+by the critic where the time limit cut an episode), and takes one actor step on
+the normalised advantages and ``critic_steps`` critic steps. The exploration
+noise decays linearly over the budget in ``spec.stop``.
+
+Everything random comes from ``spec.seed`` through one ``SeedSequence``: the
+initial weights, the exploration noise and the seed of every training episode.
+An iteration either completes or, on ``KeyboardInterrupt``, is rolled back, so
+:meth:`ManualTrainer.save` after an interrupt writes a consistent checkpoint
+and :meth:`ManualTrainer.restore` continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heron.backends.manual.config import ManualConfig
+from heron.backends.manual.groups import make_groups
+from heron.backends.manual.learner import GroupLearner
+from heron.backends.manual.rollout import EnvBatch, Rollout
+from heron.backends.manual.state import read_trainer_state, trainer_state_writer
+from heron.core.checkpoint import PolicyCheckpoint, check_matches_env, load_checkpoint, save_checkpoint
+from heron.core.policies import Policy
+from heron.core.runs import SUMMARY_WINDOW
+from heron.core.training import EpisodeRecord, ExperimentSpec, ProgressCallback, TrainingResult
+from heron.envs.builder import build_env
+
+__all__ = ["BACKEND_NAME", "ManualTrainer"]
+
+BACKEND_NAME = "manual"
+_MAX_SEED = 2**31 - 1
+
+
+class ManualTrainer:
+    """Trains the policies of ``spec`` (see the module docs); follows :class:`heron.core.Trainer`.
+
+    Raises:
+        ConfigError: unknown or invalid hyperparams, an unknown env, or (mappo)
+            agents of one kind with different spaces.
+    """
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        self.spec = spec
+        self.config = ManualConfig.from_hyperparams(spec.hyperparams, spec.algorithm)
+        self.env_config = spec.env_config()
+        env = build_env(self.env_config)
+        self.env_id, self.max_steps = env.env_id, env.max_steps
+        self.agent_ids = list(env.possible_agents)
+        self.groups = make_groups(env, spec.algorithm, self.config.agent_id_input)
+        init_seed, run_seed = np.random.SeedSequence(spec.seed).spawn(2)
+        init_rng = np.random.default_rng(init_seed)
+        self.rng = np.random.default_rng(run_seed)
+        state_dim = env.state_space.shape[0]
+        self.learners = [GroupLearner(group, self.config, state_dim, init_rng) for group in self.groups]
+        self.batch = EnvBatch(self.env_config, self.groups)
+        self.history: list[EpisodeRecord] = []
+        self.env_steps = 0
+
+    # --------------------------------------------------------------- budget
+    def _progress_fraction(self) -> float:
+        stop = self.spec.stop
+        fractions = []
+        if stop.episodes is not None:
+            fractions.append(len(self.history) / stop.episodes)
+        if stop.env_steps is not None:
+            fractions.append(self.env_steps / stop.env_steps)
+        return min(1.0, max(fractions))
+
+    def exploration_noise(self) -> float:
+        """Standard deviation of the exploration noise for the next iteration."""
+        start, end = self.config.noise_start, self.config.noise_end
+        return start + (end - start) * self._progress_fraction()
+
+    def _done(self) -> bool:
+        stop = self.spec.stop
+        if stop.target_return is not None and len(self.history) >= SUMMARY_WINDOW:
+            recent = [record.team_return for record in self.history[-SUMMARY_WINDOW:]]
+            if float(np.mean(recent)) >= stop.target_return:
+                return True
+        return self._progress_fraction() >= 1.0
+
+    def _batch_size(self) -> int:
+        stop, copies = self.spec.stop, self.config.num_envs
+        if stop.episodes is not None:
+            copies = min(copies, stop.episodes - len(self.history))
+        if stop.env_steps is not None:
+            copies = min(copies, math.ceil((stop.env_steps - self.env_steps) / self.max_steps))
+        return copies
+
+    # ------------------------------------------------------------- training
+    def train(self, progress: ProgressCallback | None = None) -> TrainingResult:
+        """Train until ``spec.stop`` (counting episodes already trained); ``progress`` sees every episode.
+
+        A ``KeyboardInterrupt`` rolls back the unfinished iteration and returns
+        the result so far with ``interrupted=True``.
+        """
+        started = time.perf_counter()
+        interrupted = False
+        try:
+            while not self._done():
+                snapshot = self._snapshot()
+                try:
+                    records = self._iteration()
+                except KeyboardInterrupt:
+                    self._load_snapshot(snapshot)
+                    raise
+                for record in records:
+                    if progress is not None:
+                        progress(record)
+        except KeyboardInterrupt:
+            interrupted = True
+        return TrainingResult(
+            BACKEND_NAME, self.spec.algorithm, list(self.history), time.perf_counter() - started, self.env_steps,
+            interrupted,
+        )
+
+    def _iteration(self) -> list[EpisodeRecord]:
+        sigma = self.exploration_noise()
+        seeds = self.rng.integers(0, _MAX_SEED, size=self._batch_size())
+        for learner in self.learners:
+            learner.begin_rollout()
+        rollout = self.batch.run(seeds, self._act_fn(sigma), record_states=self.config.centralized_critic)
+        for learner, data in zip(self.learners, rollout.groups):
+            learner.update(data, rollout, sigma)
+        return self._commit(rollout)
+
+    def _act_fn(self, sigma: float) -> Callable[[int, np.ndarray, np.ndarray], Any]:
+        def act(group_index: int, obs: np.ndarray, agent_indices: np.ndarray) -> Any:
+            return self.learners[group_index].act(obs, agent_indices, sigma, self.rng)
+
+        return act
+
+    def _commit(self, rollout: Rollout) -> list[EpisodeRecord]:
+        records, steps = [], self.env_steps
+        for returns, length in zip(rollout.agent_returns, rollout.lengths):
+            steps += length
+            team = float(sum(returns.values()))
+            records.append(EpisodeRecord(len(self.history) + len(records) + 1, team, dict(returns), steps))
+        self.history, self.env_steps = self.history + records, steps
+        return records
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "learners": [learner.state() for learner in self.learners],
+            "rng": copy.deepcopy(self.rng.bit_generator.state),
+            "episodes": len(self.history),
+            "env_steps": self.env_steps,
+        }
+
+    def _load_snapshot(self, snapshot: dict[str, Any]) -> None:
+        for learner, state in zip(self.learners, snapshot["learners"]):
+            learner.load_state(state)
+        self.rng.bit_generator.state = snapshot["rng"]
+        self.history = self.history[: snapshot["episodes"]]
+        self.env_steps = snapshot["env_steps"]
+
+    # -------------------------------------------------------------- results
+    def checkpoint(self) -> PolicyCheckpoint:
+        """The current policies in the portable format of :mod:`heron.core.checkpoint`."""
+        return PolicyCheckpoint(
+            networks={learner.group.name: learner.network() for learner in self.learners},
+            agents={aid: group.name for group in self.groups for aid in group.agent_ids},
+            info={
+                "backend": BACKEND_NAME,
+                "algorithm": self.spec.algorithm,
+                "env_id": self.env_id,
+                "spec": self.spec.to_dict(),
+                "config": self.config.to_dict(),
+                "episodes": len(self.history),
+                "env_steps": self.env_steps,
+            },
+        )
+
+    def policies(self) -> dict[str, Policy]:
+        """``{agent_id: MLPPolicy}``: deterministic (mean) actions, usable without the trainer."""
+        return dict(self.checkpoint().policies())
+
+    def save(self, path: str | Path) -> Path:
+        """Write the policies and the trainer's state to directory ``path`` atomically.
+
+        :func:`heron.core.checkpoint.load_policies` (or the backend's
+        ``load_policies``) reads the policies; :meth:`restore` resumes training.
+        """
+        writer = trainer_state_writer(self.spec, self.groups, self.learners, self.rng, self.history, self.env_steps)
+        return save_checkpoint(path, self.checkpoint(), write_extra=writer)
+
+    def restore(self, path: str | Path) -> None:
+        """Continue from a checkpoint :meth:`save` wrote: the next :meth:`train` goes on exactly from there.
+
+        The spec must have the same algorithm, env and env arguments as the
+        saved run; the saved random state replaces the one from ``spec.seed``.
+
+        Raises:
+            CheckpointError: the checkpoint is missing, corrupt, holds no trainer
+                state, or does not match this trainer's spec, env or network shapes.
+        """
+        where = f"checkpoint {path}"
+        check_matches_env(load_checkpoint(path), build_env(self.env_config), where)
+        state = read_trainer_state(Path(path), self.spec, self.groups, self.agent_ids)
+        for learner in self.learners:
+            learner.load_state(state.learners[learner.group.name], where)
+        self.rng.bit_generator.state = state.rng
+        self.history, self.env_steps = state.history, state.env_steps

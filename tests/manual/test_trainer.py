@@ -1,0 +1,167 @@
+"""The manual trainer: policy sharing, interrupts, resuming, determinism, discrete actions, deployment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from heron.backends.manual import ManualTrainer
+from heron.core import CheckpointError, ExperimentSpec, make_trainer
+from heron.core.checkpoint import load_checkpoint, load_policies, save_checkpoint
+from heron.core.evaluation import evaluate_policies
+from heron.core.mlp import MLPPolicy
+from heron.core.runs import summarize_returns
+from heron.envs import build_env, make_env
+
+from .manual_fixtures import DiscreteThermostat, variant_config
+
+BUDGET = {"episodes": 40}
+
+
+def spec(algorithm="ippo", **overrides):
+    return ExperimentSpec(**{"algorithm": algorithm, "seed": 3, "stop": BUDGET, **overrides})
+
+
+def weights(trainer):
+    return [w for network in trainer.checkpoint().networks.values() for w in network.weights + network.biases]
+
+
+# ---------------------------------------------------------------- policies
+def test_ippo_has_one_policy_per_agent_and_mappo_one_shared_policy():
+    ippo = ManualTrainer(spec("ippo", env_kwargs={"num_rooms": 3}))
+    assert dict(ippo.checkpoint().agents) == {"room_a": "room_a", "room_b": "room_b", "room_c": "room_c"}
+    mappo = ManualTrainer(spec("mappo", env_kwargs={"num_rooms": 3}))
+    assert set(mappo.checkpoint().agents.values()) == {"Thermostat"}
+    assert mappo.config.centralized_critic and not ippo.config.centralized_critic
+    assert mappo.checkpoint().networks["Thermostat"].agent_ids is None
+
+
+def test_mappo_gives_the_actor_the_agent_id_when_asked():
+    trainer = ManualTrainer(spec("mappo", hyperparams={"agent_id_input": True}))
+    network = trainer.checkpoint().networks["Thermostat"]
+    assert network.agent_ids == ("room_a", "room_b") and network.input_size == 3
+    trainer.train()
+    policies = trainer.policies()
+    obs = make_env("thermostat").reset(seed=0)[0]["room_a"]
+    assert isinstance(policies["room_a"], MLPPolicy) and policies["room_a"].network is policies["room_b"].network
+    assert policies["room_a"].forward(obs).c != policies["room_b"].forward(obs).c  # same input, different ids
+
+
+def test_policies_are_snapshots_that_later_training_does_not_change():
+    trainer = ManualTrainer(spec())
+    before = trainer.policies()
+    env = make_env("thermostat")
+    returns = evaluate_policies(env, before, episodes=2, seed=1)
+    trainer.train()
+    assert evaluate_policies(env, before, episodes=2, seed=1) == returns
+    assert evaluate_policies(env, trainer.policies(), episodes=2, seed=1) != returns
+
+
+# --------------------------------------------------------- determinism
+def test_same_seed_same_run_and_different_seed_different_run():
+    first, again = ManualTrainer(spec("mappo")), ManualTrainer(spec("mappo"))
+    assert first.train().returns == again.train().returns
+    for a, b in zip(weights(first), weights(again)):
+        np.testing.assert_array_equal(a, b)
+    assert ManualTrainer(spec("mappo", seed=4)).train().returns != first.train().returns
+
+
+def test_stop_criteria_env_steps_and_target_return():
+    by_steps = ManualTrainer(spec(stop={"env_steps": 420})).train()
+    assert by_steps.env_steps == 450 and len(by_steps.episodes) == 9  # whole episodes, the last batch trimmed
+    target = ManualTrainer(spec(stop={"episodes": 300, "target_return": -200.0})).train()
+    assert len(target.episodes) < 300
+    assert np.mean(target.returns[-20:]) >= -200.0
+
+
+# ------------------------------------------------- interrupts and resume
+@pytest.mark.parametrize("algorithm", ["ippo", "mappo"])
+def test_resuming_from_a_checkpoint_continues_exactly(tmp_path, algorithm):
+    full = ManualTrainer(spec(algorithm))
+    expected = full.train().returns
+
+    def stop_at_20(record):
+        if record.episode == 18:
+            raise KeyboardInterrupt
+
+    first = ManualTrainer(spec(algorithm))
+    interrupted = first.train(progress=stop_at_20)
+    assert interrupted.interrupted and len(interrupted.episodes) == 20  # the batch of episodes 17-20 completed
+    first.save(tmp_path / "ckpt")
+
+    resumed = ManualTrainer(spec(algorithm))
+    resumed.restore(tmp_path / "ckpt")
+    result = resumed.train()
+    assert not result.interrupted and result.returns == expected
+    assert [r.episode for r in result.episodes] == list(range(1, 41))
+    for a, b in zip(weights(resumed), weights(full)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_interrupt_inside_an_iteration_rolls_it_back():
+    expected = ManualTrainer(spec("mappo")).train().returns
+    trainer = ManualTrainer(spec("mappo"))
+    optimizer = trainer.learners[0].critic_optimizer
+    calls = []
+
+    def interrupted_step(grads):
+        calls.append(1)
+        if len(calls) == 7:  # the first critic step of iteration 4, after its actor step
+            raise KeyboardInterrupt
+        type(optimizer).step(optimizer, grads)
+
+    optimizer.step = interrupted_step
+    result = trainer.train()
+    assert result.interrupted and len(result.episodes) == 12
+    del optimizer.step
+    assert trainer.train().returns == expected
+
+
+def test_restore_rejects_mismatched_checkpoints(tmp_path):
+    trainer = ManualTrainer(spec("ippo"))
+    trainer.save(tmp_path / "ippo")
+    with pytest.raises(CheckpointError, match=r"agents .*room_c"):
+        ManualTrainer(spec("ippo", env_kwargs={"num_rooms": 3})).restore(tmp_path / "ippo")
+    with pytest.raises(CheckpointError, match="trained with algorithm='ippo', but this trainer's spec has 'mappo'"):
+        ManualTrainer(spec("mappo", hyperparams={"centralized_critic": False})).restore(tmp_path / "ippo")
+    with pytest.raises(CheckpointError, match=r"array 'actor_0' has shape \(32, 1\), expected \(16, 1\)"):
+        ManualTrainer(spec("ippo", hyperparams={"hidden_sizes": [16]})).restore(tmp_path / "ippo")
+    save_checkpoint(tmp_path / "policies_only", trainer.checkpoint())
+    with pytest.raises(CheckpointError, match="holds policies but no manual trainer state"):
+        ManualTrainer(spec("ippo")).restore(tmp_path / "policies_only")
+    (tmp_path / "ippo" / "trainer_state.json").write_text("{")
+    with pytest.raises(CheckpointError, match=r"trainer_state.json is corrupt"):
+        ManualTrainer(spec("ippo")).restore(tmp_path / "ippo")
+
+
+# -------------------------------------------------------- other actions
+def test_discrete_actions_learn_and_act_by_argmax(tmp_path):
+    config = variant_config(DiscreteThermostat)
+    trainer = make_trainer(ExperimentSpec(env=config, algorithm="ippo", seed=0, stop={"episodes": 100}), "manual")
+    summary = summarize_returns(trainer.train().returns)
+    assert summary.last - summary.first >= 200  # measured: about -590 -> -250
+    env = build_env(config)
+    action = trainer.policies()["room_a"].forward(env.reset(seed=0)[0]["room_a"])
+    assert action.dim_c == 0 and action.d[0] in (0, 1, 2)
+    path = trainer.save(tmp_path / "discrete")
+    assert evaluate_policies(env, load_policies(path), 3, 9) == evaluate_policies(env, trainer.policies(), 3, 9)
+
+
+# ------------------------------------------------------------ deployment
+def test_saved_policies_run_with_heron_core_alone(tmp_path):
+    trainer = ManualTrainer(spec("mappo"))
+    trainer.train()
+    path = trainer.save(tmp_path / "mappo")
+    assert load_checkpoint(path).info["backend"] == "manual"
+    code = (
+        "import sys; sys.modules['heron.backends'] = None\n"  # the backend cannot be imported
+        "from heron.core.checkpoint import load_policies\n"
+        "from heron.core.evaluation import evaluate_policies\n"
+        "from heron.envs import make_env\n"
+        "print(repr(evaluate_policies(make_env('thermostat'), load_policies(sys.argv[1]), 3, 7)))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert eval(output.stdout) == evaluate_policies(make_env("thermostat"), trainer.policies(), 3, 7)
