@@ -187,7 +187,7 @@ class DefaultHeronEnv:
     # ------------------------------------------------------- event-driven
     def set_agent_policies(self, policies: Mapping[str, Policy]) -> None:
         """Give every acting agent its :class:`~heron.core.policies.Policy` for :meth:`run_event_driven`."""
-        from heron.scheduling.runner import check_policies
+        from heron.core.evaluation import check_policies
 
         self._agent_policies = check_policies(self, policies)
 

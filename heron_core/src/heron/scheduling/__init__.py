@@ -29,7 +29,6 @@ from heron.scheduling.robustness import (
 )
 from heron.scheduling.runner import (
     EventDrivenRun,
-    check_policies,
     evaluate_event_driven,
     jitter_streams,
     resolve_schedules,
@@ -50,7 +49,6 @@ __all__ = [
     "JitterType",
     "ScheduleConfig",
     "SweepResult",
-    "check_policies",
     "evaluate_event_driven",
     "event_driven_returns",
     "jitter_streams",

@@ -64,6 +64,7 @@ import numpy as np
 from heron.agents.base import Agent
 from heron.core.action import Action
 from heron.core.errors import ActionError, ConfigError, UnknownAgentError
+from heron.core.evaluation import check_policies
 from heron.core.flatten import flatten
 from heron.core.policies import Policy
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
@@ -75,7 +76,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EventDrivenRun",
-    "check_policies",
     "evaluate_event_driven",
     "jitter_streams",
     "resolve_schedules",
@@ -89,34 +89,6 @@ def _positive(value: Any, name: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{name} must be a positive finite number, got {value}")
     return float(value)
-
-
-def check_policies(env: DefaultHeronEnv, policies: Mapping[str, Policy] | None) -> dict[str, Policy]:
-    """``policies`` as a dict, after checking it holds one :class:`Policy` per acting agent and nothing else."""
-    if policies is None:
-        raise ConfigError(
-            f"env {env.env_id!r} has no policies: call env.set_agent_policies({{agent_id: Policy}}) first"
-        )
-    if not isinstance(policies, Mapping):
-        raise ConfigError(f"policies must be a dict {{agent_id: Policy}}, got {type(policies).__name__}")
-    for aid, policy in policies.items():
-        if aid not in env.all_agents:
-            raise UnknownAgentError(
-                f"env {env.env_id!r} has no agent {aid!r} to give a policy; acting agents are {env.possible_agents}"
-            )
-        if aid not in env.possible_agents:
-            raise ConfigError(
-                f"agent {aid!r} does not choose actions in env {env.env_id!r} (no action of its own, or its "
-                f"actions come from its coordinator's protocol); acting agents are {env.possible_agents}"
-            )
-        if not isinstance(policy, Policy):
-            raise ConfigError(f"the policy of agent {aid!r} must be a heron Policy, got {type(policy).__name__}")
-    missing = [aid for aid in env.possible_agents if aid not in policies]
-    if missing:
-        raise ConfigError(
-            f"no policy for acting agent(s) {missing} of env {env.env_id!r}; policies were given for {sorted(policies)}"
-        )
-    return dict(policies)
 
 
 def resolve_schedules(env: DefaultHeronEnv, schedule: Any = None) -> dict[str, ScheduleConfig]:
