@@ -1,0 +1,43 @@
+"""HERON's Ray RLlib backend.
+
+* :func:`mappo_config`, :func:`ippo_config`: ready ``PPOConfig`` s (see :mod:`heron.backends.rllib.configs`);
+* :class:`HeronPPOTorchRLModule`: the actor-critic module with a centralized critic option;
+* :class:`RLlibModuleBridge`: a trained RLModule as a HERON policy;
+* :class:`RLlibTrainer`: the backend behind ``make_trainer(spec, "rllib")`` and ``heron train --backend rllib``.
+
+Names are imported on first access, so importing the package (as the plugin system does) does not
+import Ray or PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "HeronPPOTorchLearner",
+    "HeronPPOTorchRLModule",
+    "RLlibModuleBridge",
+    "RLlibTrainer",
+    "ippo_config",
+    "mappo_config",
+    "policies_from_algorithm",
+    "policies_from_checkpoint",
+]
+
+_WHERE = {
+    "HeronPPOTorchLearner": "learner",
+    "HeronPPOTorchRLModule": "module",
+    "RLlibModuleBridge": "bridge",
+    "RLlibTrainer": "trainer",
+    "ippo_config": "configs",
+    "mappo_config": "configs",
+    "policies_from_algorithm": "bridge",
+    "policies_from_checkpoint": "bridge",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
