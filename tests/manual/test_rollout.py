@@ -35,9 +35,9 @@ def act_like(policies_by_group):
     return act
 
 
-@pytest.mark.parametrize("algorithm", ["ippo", "mappo"])
-def test_batched_rollout_matches_sequential_episodes(algorithm):
-    config = make_env_config("thermostat", num_rooms=3)
+@pytest.mark.parametrize(("algorithm", "max_steps"), [("ippo", 50), ("mappo", 50), ("mappo", 600)])
+def test_batched_rollout_matches_sequential_episodes(algorithm, max_steps):
+    config = make_env_config("thermostat", num_rooms=3, max_steps=max_steps)  # 600: the buffers grow twice
     env = build_env(config)
     groups = make_groups(env, algorithm)
     seeds = [11, 12, 13, 14, 15]
@@ -47,7 +47,7 @@ def test_batched_rollout_matches_sequential_episodes(algorithm):
         assert rollout.agent_returns[copy] == pytest.approx(expected, abs=1e-9)
         assert rollout.lengths[copy] == env.max_steps
     for data in rollout.groups:
-        assert data.mask.all() and data.truncated.all()
+        assert data.mask.shape[0] == max_steps and data.mask.all() and data.truncated.all()
     assert rollout.states.shape == (env.max_steps, len(seeds), env.state_space.shape[0])
     np.testing.assert_allclose(rollout.states[0, :, 0], rollout.groups[0].obs[0, :, 0, 0], rtol=1e-6)
 

@@ -154,9 +154,9 @@ class ActionHead:
 
     def scale(self, values: np.ndarray) -> np.ndarray:
         """Continuous values (after the output activation) in action units, clipped to ``[low, high]``."""
-        if self.scaling == "normalized":
-            values = self.low + (np.clip(values, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
-        return np.clip(values, self.low, self.high)
+        if self.scaling == "normalized":  # np.minimum/np.maximum: several times cheaper than np.clip on small arrays
+            values = self.low + (np.minimum(np.maximum(values, -1.0), 1.0) + 1.0) * 0.5 * (self.high - self.low)
+        return np.minimum(np.maximum(values, self.low), self.high)
 
     def logit_slices(self) -> list[slice]:
         """Where each discrete head's logits are in the output vector."""

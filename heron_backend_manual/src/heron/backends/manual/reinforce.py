@@ -39,7 +39,9 @@ def sample_actions(
         cumulative = np.cumsum(np.exp(_log_softmax(logits)), axis=1)
         draws = rng.random((n, 1)) * cumulative[:, -1:]
         choices[:, index] = np.minimum((cumulative < draws).sum(axis=1), logits.shape[1] - 1)
-    env_actions = np.concatenate([head.scale(continuous), choices.astype(np.float64)], axis=1)
+    env_actions = head.scale(continuous)
+    if head.ncats:
+        env_actions = np.concatenate([env_actions, choices.astype(np.float64)], axis=1)
     return env_actions, continuous, choices
 
 

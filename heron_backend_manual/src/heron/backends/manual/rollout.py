@@ -21,6 +21,9 @@ from heron.envs.env import DefaultHeronEnv
 
 __all__ = ["ActFn", "EnvBatch", "GroupData", "Rollout"]
 
+INITIAL_STEPS = 256  # buffers grow (doubling) up to the env's max_steps, so long episode limits cost nothing upfront
+_PER_STEP = ("obs", "continuous", "choices", "rewards", "mask")
+
 ActFn = Callable[[int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 """``act(group_index, observations, agent_indices) -> (env_actions, continuous, choices)``."""
 
@@ -49,6 +52,17 @@ class GroupData:
             final_obs=np.zeros((copies, k, group.obs_dim)),
             truncated=np.zeros((copies, k), dtype=bool),
         )
+
+    def resize(self, steps: int) -> None:
+        """Keep the first ``steps`` steps, padding with zeros (mask False) when growing."""
+        for name in _PER_STEP:
+            setattr(self, name, _resized(getattr(self, name), steps))
+
+
+def _resized(array: np.ndarray, steps: int) -> np.ndarray:
+    if steps <= array.shape[0]:
+        return array[:steps]
+    return np.concatenate([array, np.zeros((steps - array.shape[0], *array.shape[1:]), dtype=array.dtype)])
 
 
 @dataclass
@@ -83,19 +97,25 @@ class EnvBatch:
     def run(self, seeds: Sequence[int], act: ActFn, record_states: bool) -> Rollout:
         """Play one episode in each of ``len(seeds)`` copies, copy ``i`` reset with ``seeds[i]``."""
         envs = self._copies(len(seeds))
-        steps, copies = envs[0].max_steps, len(envs)
-        data = [GroupData.empty(group, steps, copies) for group in self.groups]
+        max_steps, copies = envs[0].max_steps, len(envs)
+        capacity = min(max_steps, INITIAL_STEPS)
+        data = [GroupData.empty(group, capacity, copies) for group in self.groups]
         state_dim = envs[0].state_space.shape[0]
-        states = np.zeros((steps, copies, state_dim)) if record_states else None
+        states = np.zeros((capacity, copies, state_dim)) if record_states else None
         final_states = np.zeros((copies, state_dim)) if record_states else None
         observations = [env.reset(seed=int(seed))[0] for env, seed in zip(envs, seeds)]
         active = [np.ones((copies, len(group.agent_ids)), dtype=bool) for group in self.groups]
         returns = [dict.fromkeys(env.possible_agents, 0.0) for env in envs]
         lengths = [0] * copies
         live = list(range(copies))
-        for t in range(steps):
+        for t in range(max_steps):
             if not live:
                 break
+            if t == capacity:
+                capacity = min(2 * capacity, max_steps)
+                for store in data:
+                    store.resize(capacity)
+                states = None if states is None else _resized(states, capacity)
             if states is not None:
                 for b in live:
                     states[t, b] = envs[b].state()
@@ -136,4 +156,8 @@ class EnvBatch:
                 else:
                     still_live.append(b)
             live = still_live
+        used = max(lengths)
+        for store in data:
+            store.resize(used)
+        states = None if states is None else states[:used]
         return Rollout(data, states, final_states, returns, lengths)
