@@ -72,6 +72,7 @@ __all__ = [
     "ActionPostprocess",
     "ObservationFilter",
     "RLlibModuleBridge",
+    "bridges_for",
     "policies_from_algorithm",
     "policies_from_checkpoint",
 ]
@@ -181,6 +182,7 @@ class RLlibModuleBridge(Policy):
     Args:
         module: the RLModule (its ``observation_space`` is the agent's, as RLlib built it).
         agent_id: the agent it controls (for error messages and the action's owner).
+        module_id: the module's id in the algorithm (default: ``agent_id``).
         observation_mode: the agent's observation mode (``"local"``, ``"full"`` or ``"global"``).
         action_space: the agent's action space (default: the module's).
         obs_filter: the env-to-module observation filter, if any.
@@ -192,6 +194,7 @@ class RLlibModuleBridge(Policy):
         module: RLModule,
         *,
         agent_id: str,
+        module_id: str | None = None,
         observation_mode: str = "local",
         action_space: gym.Space | None = None,
         obs_filter: ObservationFilter | None = None,
@@ -199,6 +202,7 @@ class RLlibModuleBridge(Policy):
     ) -> None:
         self.module = module
         self.agent_id = agent_id
+        self.module_id = module_id or agent_id
         self.observation_mode = observation_mode
         self.action_space = action_space if action_space is not None else module.action_space
         self.obs_filter = obs_filter
@@ -256,19 +260,23 @@ def _env_of(config: Any) -> RLlibBasedHeronEnv:
     return RLlibBasedHeronEnv(config.env_config)
 
 
-def _bridges(
-    config: Any,
+def bridges_for(
+    env: RLlibBasedHeronEnv,
+    policy_mapping_fn: Any,
     modules: Mapping[str, RLModule],
     env_to_module: ConnectorPipelineV2,
     module_to_env: ConnectorPipelineV2,
-    agent_ids: list[str] | None,
+    agent_ids: list[str] | None = None,
 ) -> dict[str, RLlibModuleBridge]:
-    env = _env_of(config)
+    """Bridges for ``agent_ids`` (default: every agent of ``env``) from modules and the two connector pipelines.
+
+    The bridges use the given objects as they are (no copies).
+    """
     wanted = list(env.possible_agents if agent_ids is None else agent_ids)
     unknown = [aid for aid in wanted if aid not in env.possible_agents]
     if unknown:
         raise BackendError(f"no agent(s) {unknown} in the env; its agents are {env.possible_agents}")
-    mapping = module_for_agents(config.policy_mapping_fn, wanted)
+    mapping = module_for_agents(policy_mapping_fn, wanted)
     bridges = {}
     for aid in wanted:
         if mapping[aid] not in modules:
@@ -277,6 +285,7 @@ def _bridges(
         bridges[aid] = RLlibModuleBridge(
             modules[mapping[aid]],
             agent_id=aid,
+            module_id=mapping[aid],
             observation_mode=env.heron_env.agent(aid).observation_mode,
             action_space=env.action_spaces[aid],
             obs_filter=obs_filter,
@@ -291,8 +300,9 @@ def policies_from_algorithm(algo: Any, agent_ids: list[str] | None = None) -> di
     components = dict(runner.get_checkpointable_components())
     module_ids = set(algo.config.policies)
     modules = {mid: copy.deepcopy(algo.get_module(mid)) for mid in module_ids}
-    return _bridges(
-        algo.config,
+    return bridges_for(
+        _env_of(algo.config),
+        algo.config.policy_mapping_fn,
         modules,
         copy.deepcopy(components[COMPONENT_ENV_TO_MODULE_CONNECTOR]),
         copy.deepcopy(components[COMPONENT_MODULE_TO_ENV_CONNECTOR]),
@@ -323,4 +333,4 @@ def policies_from_checkpoint(path: str | Path, agent_ids: list[str] | None = Non
     }
     env_to_module = EnvToModulePipeline.from_checkpoint(connectors[0])
     module_to_env = ModuleToEnvPipeline.from_checkpoint(connectors[1])
-    return _bridges(config, modules, env_to_module, module_to_env, agent_ids)
+    return bridges_for(_env_of(config), config.policy_mapping_fn, modules, env_to_module, module_to_env, agent_ids)

@@ -13,9 +13,9 @@ env runners, into checkpoints, to :class:`~heron.backends.rllib.bridge.RLlibModu
 numpy export, and works the same with any number of env runners:
 
 * ``obs_normalization``: observations (and the global state) are standardised by their running mean
-  and standard deviation and clipped to ``obs_clip``. The learner folds each train batch into the
-  statistics *after* its gradient updates, so a batch is always trained with the statistics it was
-  sampled with.
+  and standard deviation, and clipped to ``±obs_clip`` when it is set (the portable export needs it
+  unset). The learner folds each train batch into the statistics *after* its gradient updates, so a
+  batch is always trained with the statistics it was sampled with.
 * ``value_normalization`` (the MAPPO paper's ValueNorm): the critic predicts returns standardised by
   running statistics of the value targets; :meth:`compute_values` returns them de-normalised, so
   RLlib's GAE connector sees ordinary values, and
@@ -52,7 +52,7 @@ DEFAULT_MODEL_CONFIG: dict[str, Any] = {
     "free_log_std": True,
     "initial_log_std": -1.0,
     "obs_normalization": True,
-    "obs_clip": 10.0,
+    "obs_clip": None,
     "value_normalization": True,
 }
 
@@ -135,8 +135,9 @@ def _model_config(model_config: Mapping[str, Any] | None) -> dict[str, Any]:
     sizes = config["hidden_sizes"]
     if isinstance(sizes, (str, bytes)) or not all(isinstance(n, int) and n > 0 for n in sizes):
         raise ConfigError(f"model_config['hidden_sizes'] must be a list of positive integers, got {sizes!r}")
-    if not float(config["obs_clip"]) > 0.0:
-        raise ConfigError(f"model_config['obs_clip'] must be positive, got {config['obs_clip']!r}")
+    clip = config["obs_clip"]
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
+        raise ConfigError(f"model_config['obs_clip'] must be None or a positive number, got {clip!r}")
     return config
 
 
@@ -162,7 +163,7 @@ class HeronPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
             actor_space, self.num_agents, state_dim = space, 0, 0
         obs_dim = _flat_dim(actor_space)
         self.actor_observation_space = actor_space
-        self.obs_clip = float(config["obs_clip"])
+        self.obs_clip = None if config["obs_clip"] is None else float(config["obs_clip"])
         self.obs_norm = RunningMeanStd((obs_dim,)) if config["obs_normalization"] else None
         self.state_norm = RunningMeanStd((state_dim,)) if config["obs_normalization"] and self.centralized else None
         self.action_dist_cls = Catalog(actor_space, self.action_space, {}).get_action_dist_cls(framework="torch")
