@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 from heron.backends.manual.config import ManualConfig
 from heron.backends.manual.groups import make_groups
 from heron.backends.manual.learner import GroupLearner
-from heron.backends.manual.rollout import EnvBatch, Rollout
+from heron.backends.manual.rollout import ActFn, EnvBatch, Rollout
 from heron.backends.manual.state import read_trainer_state, trainer_state_writer
 from heron.core.checkpoint import PolicyCheckpoint, check_matches_env, load_checkpoint, save_checkpoint
 from heron.core.policies import Policy
@@ -134,8 +133,10 @@ class ManualTrainer:
             learner.update(data, rollout, sigma)
         return self._commit(rollout)
 
-    def _act_fn(self, sigma: float) -> Callable[[int, np.ndarray, np.ndarray], Any]:
-        def act(group_index: int, obs: np.ndarray, agent_indices: np.ndarray) -> Any:
+    def _act_fn(self, sigma: float) -> ActFn:
+        def act(
+            group_index: int, obs: np.ndarray, agent_indices: np.ndarray
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return self.learners[group_index].act(obs, agent_indices, sigma, self.rng)
 
         return act
