@@ -60,6 +60,16 @@ def test_policies_are_snapshots_that_later_training_does_not_change():
     assert evaluate_policies(env, trainer.policies(), episodes=2, seed=1) != returns
 
 
+def test_without_observation_normalisation_the_network_reads_raw_observations(tmp_path):
+    trainer = ManualTrainer(spec("ippo", hyperparams={"normalize_obs": False, "activation": "relu"}))
+    trainer.train()
+    network = trainer.checkpoint().networks["room_a"]
+    assert network.obs_mean is None and network.hidden_activation == "relu"
+    path = trainer.save(tmp_path / "raw")
+    env = make_env("thermostat")
+    assert evaluate_policies(env, load_policies(path), 3, 2) == evaluate_policies(env, trainer.policies(), 3, 2)
+
+
 # --------------------------------------------------------- determinism
 def test_same_seed_same_run_and_different_seed_different_run():
     first, again = ManualTrainer(spec("mappo")), ManualTrainer(spec("mappo"))
