@@ -21,6 +21,8 @@ Prints markdown tables:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import platform
 import shutil
 import subprocess
@@ -137,13 +139,8 @@ def quality_summary(runs: list[Run], mark: float) -> None:
               f"{passed}/{len(mine)} seeds at or above the 95% mark ({mark:.2f})")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--rooms", type=int, default=100, help="size of the large building (0 skips it)")
-    parser.add_argument("--eval-episodes", type=int, default=50)
-    parser.add_argument("--skip-cli", action="store_true", help="do not time the `heron train` subprocess")
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> None:
+    """Print every table (see the module docstring)."""
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}")
 
@@ -192,6 +189,25 @@ def main() -> None:
               f"raw env: {big_raw:.0f} steps/s\n")
         big = [train(algorithm, 0, args.rooms, big_mark, 10) for algorithm in ("ippo", "mappo")]
         run_table(big, big_refs, big_raw, args.rooms)
+
+
+def report(quick: bool = False) -> str:
+    """The tables as one Markdown section (``quick``: 2 seeds, no 100-room run)."""
+    args = argparse.Namespace(seeds=2 if quick else 5, rooms=0 if quick else 100,
+                              eval_episodes=10 if quick else 50, skip_cli=False)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        run(args)
+    return "## Manual backend: speed and quality\n\n" + buffer.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--rooms", type=int, default=100, help="size of the large building (0 skips it)")
+    parser.add_argument("--eval-episodes", type=int, default=50)
+    parser.add_argument("--skip-cli", action="store_true", help="do not time the `heron train` subprocess")
+    run(parser.parse_args())
 
 
 if __name__ == "__main__":
