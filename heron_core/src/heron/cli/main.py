@@ -141,20 +141,13 @@ def _summary_table(results: Sequence[TrainingResult], title: str) -> Table:
     from heron.core.runs import SUMMARY_WINDOW, summarize_returns
 
     table = Table(title=title)
-    for column in (
-        "algorithm",
-        "episodes",
-        f"first {SUMMARY_WINDOW}",
-        f"last {SUMMARY_WINDOW}",
-        f"best {SUMMARY_WINDOW}",
-        "improvement",
-        "time (s)",
-    ):
+    for column in ("algo", "episodes", f"first {SUMMARY_WINDOW}", f"last {SUMMARY_WINDOW}",
+                   f"best {SUMMARY_WINDOW}", "gain", "time (s)"):
         table.add_column(column, justify="right")
     for result in results:
         summary = summarize_returns(result.returns)
         table.add_row(
-            f"{result.algorithm} ({result.backend})",
+            result.algorithm,
             str(summary.episodes),
             f"{summary.first:.2f}",
             f"{summary.last:.2f}",
@@ -193,6 +186,7 @@ def train(
 ) -> None:
     """Train on an environment and write a run folder (metrics CSV, learning curve PNG, checkpoints)."""
     from heron.core.runs import new_run_dir, plot_learning_curves, write_json_atomic, write_metrics_csv
+    from heron.envs.registry import reference_return
 
     if episodes is not None and episodes < 1:
         raise click.BadParameter(f"must be a positive integer, got {episodes}", param_hint="--episodes")
@@ -238,8 +232,12 @@ def train(
         {"backend": backend, "experiments": [spec.to_dict() for spec in specs[: len(results)]]},
     )
     write_metrics_csv(run_dir / "metrics.csv", results)
-    plot_learning_curves(run_dir / "learning_curve.png", results)
-    console.print(_summary_table(results, f"{env_name}: team return per episode"))
+    reference = reference_return(env_name, **env_kwargs)
+    references = {"reference controller": reference} if reference is not None else {}
+    plot_learning_curves(run_dir / "learning_curve.png", results, references)
+    console.print(_summary_table(results, f"{env_name} ({backend}): team return per episode"))
+    if reference is not None:
+        console.print(f"Reference controller: {reference:.2f} (mean team return over 20 evaluation episodes)")
     console.print(f"Run written to [bold]{run_dir}[/bold] (metrics.csv, learning_curve.png, checkpoints/, config.json)")
     if interrupted:
         console.print("[yellow]Interrupted: the last checkpoint was saved.[/yellow]")

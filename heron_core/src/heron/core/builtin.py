@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from heron.core.hookspecs import hookimpl
 from heron.envs.registry import EnvSpec
-from heron.envs.thermostat import thermostat_config
+from heron.envs.thermostat import ProportionalController, thermostat_config
 
 
 @hookimpl
@@ -14,5 +14,6 @@ def heron_envs() -> list[EnvSpec]:
             "thermostat",
             thermostat_config,
             "rooms heated toward 22 C (num_rooms=2 is the tutorial's two-room building)",
+            reference=ProportionalController,
         )
     ]

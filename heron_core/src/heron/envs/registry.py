@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from heron.core.errors import ConfigError
+from heron.core.policies import Policy
 from heron.envs.builder import build_env
 from heron.envs.env import DefaultHeronEnv
 
-__all__ = ["EnvSpec", "env_specs", "make_env", "make_env_config", "register_env"]
+__all__ = ["EnvSpec", "env_specs", "make_env", "make_env_config", "reference_return", "register_env"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,14 @@ class EnvSpec:
         name: the name ``make_env`` and ``--env`` take.
         make_config: returns the flat env_config; keyword arguments parameterise it.
         description: one line for ``heron envs``.
+        reference: builds a hand-written policy (one per acting agent) whose
+            return ``heron train`` draws as a baseline on the learning curves.
     """
 
     name: str
     make_config: Callable[..., dict[str, Any]]
     description: str = ""
+    reference: Callable[[], Policy] | None = None
 
 
 _runtime: dict[str, EnvSpec] = {}
@@ -75,3 +79,15 @@ def make_env_config(name: str, **kwargs: Any) -> dict[str, Any]:
 def make_env(name: str, **kwargs: Any) -> DefaultHeronEnv:
     """Build the environment called ``name``."""
     return build_env(make_env_config(name, **kwargs))
+
+
+def reference_return(name: str, episodes: int = 20, seed: int = 1000, **kwargs: Any) -> float | None:
+    """Mean team return of the env's reference policy (``None`` when it has none)."""
+    from heron.core.evaluation import evaluate_policies
+
+    spec = env_specs().get(name)
+    if spec is None or spec.reference is None:
+        return None
+    env = make_env(name, **kwargs)
+    policies = {aid: spec.reference() for aid in env.possible_agents}
+    return float(sum(evaluate_policies(env, policies, episodes, seed)) / episodes)
