@@ -132,7 +132,16 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
         if not self.global_state:
             return {aid: obs.vector_for(modes[aid]) for aid, obs in observations.items()}
         state = self.heron_env.state()
-        return {
-            aid: {OBS_KEY: obs.vector_for(modes[aid]), STATE_KEY: state, AGENT_INDEX_KEY: self._agent_index[aid]}
-            for aid, obs in observations.items()
-        }
+        return {aid: self.observation_from(aid, obs.vector_for(modes[aid]), state) for aid, obs in observations.items()}
+
+    def observation_from(self, agent_id: str, vector: np.ndarray, state: np.ndarray | None = None) -> Any:
+        """The observation this env returns for ``agent_id`` given its vector (and the global state when used)."""
+        if not self.global_state:
+            return vector
+        if state is None:
+            raise ConfigError(f"agent {agent_id!r}: this env's observations carry the global state; pass it")
+        return {OBS_KEY: vector, STATE_KEY: state, AGENT_INDEX_KEY: self._agent_index[agent_id]}
+
+    def current_observation(self, agent_id: str) -> Any:
+        """What this env would return for ``agent_id`` now (from the HERON env's current state)."""
+        return self._convert({agent_id: self.heron_env.observe(agent_id)})[agent_id]

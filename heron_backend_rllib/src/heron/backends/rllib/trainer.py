@@ -6,7 +6,7 @@ Example::
     from heron.core import ExperimentSpec, make_trainer
     trainer = make_trainer(ExperimentSpec(algorithm="mappo", seed=1, stop={"episodes": 300}), backend="rllib")
     result = trainer.train()
-    trainer.save("runs/mappo")       # RLlib checkpoint + HERON metadata + portable numpy policies
+    trainer.save("runs/mappo")       # RLlib checkpoint, portable numpy policies, HERON metadata
     trainer.close()
 
 Ray is started on first use (``ray.init(include_dashboard=False)``) unless the caller started it.
@@ -26,6 +26,7 @@ from ray.rllib.algorithms.algorithm import Algorithm
 
 from heron.backends.rllib.bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
 from heron.backends.rllib.configs import ippo_config, mappo_config
+from heron.backends.rllib.export import export_policies
 from heron.core.errors import CheckpointError
 from heron.core.policies import Policy
 from heron.core.runs import SUMMARY_WINDOW, write_json_atomic
@@ -38,6 +39,7 @@ EPISODES_METRIC = "heron_episodes"
 """Key of the per-episode records each env runner logs (an RLlib ``item_series`` metric)."""
 METADATA_FILE = "heron_rllib.json"
 RLLIB_CHECKPOINT = "rllib_checkpoint"
+PORTABLE_DIR = "portable"
 
 
 def record_episode(*, episode: Any, metrics_logger: Any, prev_episode_chunks: Any = None, **kwargs: Any) -> None:
@@ -121,16 +123,21 @@ class RLlibTrainer:
         return dict(policies_from_algorithm(self._algorithm()))
 
     def save(self, path: str | Path) -> Path:
-        """Write ``path/rllib_checkpoint`` (``algo.save_to_path``) and ``path/heron_rllib.json``."""
+        """Write the run to directory ``path``.
+
+        * ``rllib_checkpoint/``: ``algo.save_to_path`` (``Algorithm.from_checkpoint`` resumes training);
+        * ``portable/``: the policies in HERON's numpy format (:func:`heron.core.checkpoint.load_policies`
+          loads them with heron-core alone);
+        * ``heron_rllib.json``: the experiment and how far it trained.
+        """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         algo = self._algorithm()
         algo.save_to_path(str((path / RLLIB_CHECKPOINT).resolve()))
-        write_json_atomic(
-            path / METADATA_FILE,
-            {"backend": BACKEND_NAME, "experiment": self.spec.to_dict(), "iterations": algo.iteration,
-             "episodes": len(self._episodes), "env_steps": self._env_steps},
-        )
+        info = {"backend": BACKEND_NAME, "experiment": self.spec.to_dict(), "iterations": algo.iteration,
+                "episodes": len(self._episodes), "env_steps": self._env_steps}
+        export_policies(algo, path / PORTABLE_DIR, info)
+        write_json_atomic(path / METADATA_FILE, info)
         return path
 
     def close(self) -> None:
