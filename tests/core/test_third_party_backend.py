@@ -146,7 +146,7 @@ def test_heron_train_and_evaluate_run_with_the_selected_backend(toy_distribution
     (run_dir,) = tmp_path.iterdir()
     assert {p.name for p in run_dir.iterdir()} >= {"metrics.csv", "learning_curve.png", "config.json", "checkpoints"}
     assert len((run_dir / "metrics.csv").read_text().splitlines()) == 1 + 2 * 3
-    assert "(toy)" in result.stdout and "│ ippo " in result.stdout and "│ mappo " in result.stdout
+    assert "(toy)" in result.stdout and " ippo │" in result.stdout and " mappo │" in result.stdout
     evaluation = heron("evaluate", str(run_dir), "--episodes", "2")
     assert evaluation.returncode == 0, evaluation.stderr
     assert "mean team return" in evaluation.stdout

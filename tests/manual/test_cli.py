@@ -41,7 +41,7 @@ def default_run(tmp_path_factory):
 def test_default_train_writes_the_run_folder_and_compares_both_algorithms(default_run):
     result, run_dir = default_run
     assert result.exit_code == 0, result.output
-    assert "(manual)" in result.output and "│ ippo " in result.output and "│ mappo " in result.output
+    assert "(manual)" in result.output and " ippo │" in result.output and " mappo │" in result.output
     assert all(column in result.output for column in ("first 20", "last 20", "best 20"))
     assert sorted(os.listdir(run_dir)) == ["checkpoints", "config.json", "learning_curve.png", "metrics.csv"]
     config = json.loads((run_dir / "config.json").read_text())
