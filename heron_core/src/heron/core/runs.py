@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from heron.core.plotting import png_figure
 from heron.core.training import TrainingResult
 
 __all__ = [
@@ -98,28 +99,17 @@ def plot_learning_curves(
     window: int = SUMMARY_WINDOW,
 ) -> None:
     """Team return per episode (faint) and its moving average, one colour per run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for index, result in enumerate(results):
-        returns = np.asarray(result.returns)
-        colour = f"C{index}"
-        episodes = np.arange(1, returns.size + 1)
-        ax.plot(episodes, returns, color=colour, alpha=0.25, linewidth=0.8)
-        if returns.size >= window:
-            moving = np.convolve(returns, np.ones(window) / window, mode="valid")
-            ax.plot(episodes[window - 1 :], moving, color=colour, label=f"{result.algorithm} ({result.backend})")
-        else:
-            ax.plot(episodes, returns, color=colour, label=f"{result.algorithm} ({result.backend})")
-    for label, value in (reference or {}).items():
-        ax.axhline(value, color="k", linestyle="--", linewidth=1, label=label)
-    ax.set_xlabel("episode")
-    ax.set_ylabel(f"team return ({window}-episode moving average)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with png_figure(path, "episode", f"team return ({window}-episode moving average)") as ax:
+        for index, result in enumerate(results):
+            returns = np.asarray(result.returns)
+            colour = f"C{index}"
+            episodes = np.arange(1, returns.size + 1)
+            ax.plot(episodes, returns, color=colour, alpha=0.25, linewidth=0.8)
+            label = f"{result.algorithm} ({result.backend})"
+            if returns.size >= window:
+                moving = np.convolve(returns, np.ones(window) / window, mode="valid")
+                ax.plot(episodes[window - 1 :], moving, color=colour, label=label)
+            else:
+                ax.plot(episodes, returns, color=colour, label=label)
+        for label, value in (reference or {}).items():
+            ax.axhline(value, color="k", linestyle="--", linewidth=1, label=label)

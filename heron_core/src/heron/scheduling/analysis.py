@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from heron.core.errors import ConfigError
+from heron.core.plotting import png_figure
 from heron.scheduling.events import Event
 
 __all__ = ["EpisodeAnalyzer", "EventDrivenStats"]
@@ -151,26 +152,12 @@ class EpisodeAnalyzer:
 
     def plot_state_trajectory(self, path: str | Path, keys: Sequence[str] | None = None) -> Path:
         """Plot state entries over time to a PNG; ``keys`` picks entries of :attr:`state_labels` (default: all)."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         times, states = self.get_state_trajectory()
         keys = list(self.state_labels if keys is None else keys)
         unknown = [key for key in keys if key not in self.state_labels]
         if unknown:
             raise ConfigError(f"unknown state entries {unknown}; recorded entries are {self.state_labels}")
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for key in keys:
-            ax.plot(times, states[:, self.state_labels.index(key)], label=key)
-        ax.set_xlabel("time")
-        ax.set_ylabel("state")
-        ax.grid(alpha=0.3)
-        if len(keys) <= 12:
-            ax.legend()
-        fig.tight_layout()
-        path = Path(path)
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        return path
+        with png_figure(path, "time", "state", legend=len(keys) <= 12) as ax:
+            for key in keys:
+                ax.plot(times, states[:, self.state_labels.index(key)], label=key)
+        return Path(path)

@@ -20,6 +20,7 @@ import numpy as np
 
 from heron.core.errors import ConfigError
 from heron.core.evaluation import evaluate_policies
+from heron.core.plotting import png_figure
 from heron.core.policies import Policy
 from heron.scheduling.runner import evaluate_event_driven, resolve_schedules
 
@@ -192,29 +193,17 @@ def plot_sweep(path: str | Path, results: Mapping[str, SweepResult]) -> Path:
 
     The synchronous reference of each result is drawn as a dashed line of the same colour.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     if not results:
         raise ConfigError("no sweep results to plot")
     parameters = {result.parameter for result in results.values()}
     if len(parameters) != 1:
         raise ConfigError(f"cannot plot sweeps of different parameters {sorted(parameters)} on one axis")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for index, (label, result) in enumerate(results.items()):
-        colour = f"C{index}"
-        ax.errorbar(result.values, result.means, yerr=result.stds, marker="o", capsize=3, color=colour,
-                    label=f"{label} (event-driven)")
-        if result.sync_mean is not None:
-            ax.axhline(result.sync_mean, color=colour, linestyle="--", linewidth=1, label=f"{label} (synchronous)")
-    ax.set_xlabel(parameters.pop())
-    ax.set_ylabel("team return")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    with png_figure(path, parameters.pop(), "team return", figsize=(7, 4.5)) as ax:
+        for index, (label, result) in enumerate(results.items()):
+            colour = f"C{index}"
+            ax.errorbar(result.values, result.means, yerr=result.stds, marker="o", capsize=3, color=colour,
+                        label=f"{label} (event-driven)")
+            if result.sync_mean is not None:
+                ax.axhline(result.sync_mean, color=colour, linestyle="--", linewidth=1,
+                           label=f"{label} (synchronous)")
+    return Path(path)
