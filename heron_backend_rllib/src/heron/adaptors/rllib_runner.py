@@ -110,9 +110,13 @@ class EventDrivenSettings:
             )
 
 
+def _is_heron_env(env: Any) -> bool:
+    return isinstance(env, type) and issubclass(env, RLlibBasedHeronEnv)
+
+
 def _check_setup(config: Any) -> None:
     """Build the env once and check the policy mapping (clear errors at ``build_algo()`` time)."""
-    if not (isinstance(config.env, type) and issubclass(config.env, RLlibBasedHeronEnv)):
+    if not _is_heron_env(config.env):
         return
     env = config.env(config.env_config)
     try:
@@ -186,7 +190,11 @@ class HeronEnvRunner(MultiAgentEnvRunner):
 
     def _run_event_driven(self, settings: EventDrivenSettings) -> MultiAgentEpisode:
         if self._event_env is None:
-            self._event_env = RLlibBasedHeronEnv(self.config.env_config)
+            if not _is_heron_env(self.config.env):
+                raise ConfigError(
+                    f"HeronEnvRunner: event-driven evaluation needs env=RLlibBasedHeronEnv, got {self.config.env!r}"
+                )
+            self._event_env = self.config.env(self.config.env_config)
         env = self._event_env
         components = dict(self.get_checkpointable_components())
         policies = bridges_for(

@@ -123,9 +123,11 @@ def _base_config(
         .training(
             **training,
             minibatch_size=batch * samples_per_env_step if minibatch is None else int(minibatch),
-            learner_class=HeronPPOTorchLearner,
         )
-        .learners(learner_config_dict={"vf_huber_delta": float(settings["vf_huber_delta"])})
+        .learners(
+            learner_class=HeronPPOTorchLearner,
+            learner_config_dict={"vf_huber_delta": float(settings["vf_huber_delta"])},
+        )
         .debugging(seed=seed)
     )
     return config

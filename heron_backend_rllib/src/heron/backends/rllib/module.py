@@ -77,16 +77,17 @@ def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: str,
 class RunningMeanStd(nn.Module):
     """Exact running mean and variance of a stream of vectors (batches merged with Chan's formula).
 
-    The statistics are float64 buffers, so they travel with the module's weights to env runners and
-    into checkpoints. Before the first update the mean is 0 and the variance 1.
+    The statistics are float32 buffers (RLlib moves module states as float32), so they travel unchanged
+    with the module's weights to env runners and into checkpoints; updates are computed in float64.
+    Before the first update the mean is 0 and the variance 1.
     """
 
     def __init__(self, shape: tuple[int, ...], epsilon: float = 1e-8) -> None:
         super().__init__()
         self.epsilon = epsilon
-        self.register_buffer("count", torch.zeros((), dtype=torch.float64))
-        self.register_buffer("mean", torch.zeros(shape, dtype=torch.float64))
-        self.register_buffer("var", torch.ones(shape, dtype=torch.float64))
+        self.register_buffer("count", torch.zeros(()))
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("var", torch.ones(shape))
 
     @torch.no_grad()
     def update(self, values: torch.Tensor) -> None:
@@ -95,26 +96,27 @@ class RunningMeanStd(nn.Module):
         n = values.shape[0]
         if n == 0:
             return
+        count, mean, var = self.count.double(), self.mean.double(), self.var.double()
         batch_mean = values.mean(dim=0)
         batch_var = values.var(dim=0, unbiased=False)
-        total = self.count + n
-        delta = batch_mean - self.mean
-        m2 = self.var * self.count + batch_var * n + delta**2 * self.count * n / total
-        self.mean.add_(delta * n / total)
+        total = count + n
+        delta = batch_mean - mean
+        m2 = var * count + batch_var * n + delta**2 * count * n / total
+        self.mean.copy_(mean + delta * n / total)
         self.var.copy_(m2 / total)
         self.count.copy_(total)
 
     def std(self) -> torch.Tensor:
-        return torch.sqrt(self.var + self.epsilon)
+        return torch.sqrt(self.var.double() + self.epsilon)
 
     def normalize(self, values: torch.Tensor, clip: float | None = None) -> torch.Tensor:
-        out = (values - self.mean) / self.std()
+        out = (values.double() - self.mean.double()) / self.std()
         if clip is not None:
             out = out.clamp(-clip, clip)
         return out.to(values.dtype)
 
     def denormalize(self, values: torch.Tensor) -> torch.Tensor:
-        return (values * self.std() + self.mean).to(values.dtype)
+        return (values.double() * self.std() + self.mean.double()).to(values.dtype)
 
 
 def _model_config(model_config: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from ray.rllib.algorithms.algorithm import Algorithm
 from heron.backends.rllib.bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
 from heron.backends.rllib.configs import ippo_config, mappo_config
 from heron.backends.rllib.export import export_policies
-from heron.core.errors import CheckpointError
+from heron.core.errors import BackendError, CheckpointError
 from heron.core.policies import Policy
 from heron.core.runs import SUMMARY_WINDOW, write_json_atomic
 from heron.core.training import EpisodeRecord, ExperimentSpec, ProgressCallback, StopCriteria, TrainingResult
@@ -127,7 +128,8 @@ class RLlibTrainer:
 
         * ``rllib_checkpoint/``: ``algo.save_to_path`` (``Algorithm.from_checkpoint`` resumes training);
         * ``portable/``: the policies in HERON's numpy format (:func:`heron.core.checkpoint.load_policies`
-          loads them with heron-core alone);
+          loads them with heron-core alone); when a policy cannot be exported (observation clipping), a
+          warning is issued and ``heron_rllib.json`` records why;
         * ``heron_rllib.json``: the experiment and how far it trained.
         """
         path = Path(path)
@@ -136,7 +138,13 @@ class RLlibTrainer:
         algo.save_to_path(str((path / RLLIB_CHECKPOINT).resolve()))
         info = {"backend": BACKEND_NAME, "experiment": self.spec.to_dict(), "iterations": algo.iteration,
                 "episodes": len(self._episodes), "env_steps": self._env_steps}
-        export_policies(algo, path / PORTABLE_DIR, info)
+        try:
+            export_policies(algo, path / PORTABLE_DIR, info)
+            info["portable"] = PORTABLE_DIR
+        except BackendError as exc:  # e.g. obs_clip set: the RLlib checkpoint is still complete
+            info["portable"] = None
+            info["portable_error"] = str(exc)
+            warnings.warn(f"{path}: no portable policies: {exc}", stacklevel=2)
         write_json_atomic(path / METADATA_FILE, info)
         return path
 

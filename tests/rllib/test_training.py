@@ -1,0 +1,126 @@
+"""IPPO/MAPPO configurations, the HERON PPO module, build-time errors, checkpoints and the CLI."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from ray.rllib.algorithms.algorithm import Algorithm
+from ray.rllib.algorithms.ppo import PPOConfig
+from ray.rllib.core.columns import Columns
+
+from heron.adaptors.rllib import AGENT_INDEX_KEY, OBS_KEY, STATE_KEY, RLlibBasedHeronEnv
+from heron.adaptors.rllib_runner import HeronEnvRunner
+from heron.backends.rllib.configs import SHARED_MODULE_ID, ippo_config, mappo_config
+from heron.backends.rllib.learner import HeronPPOTorchLearner
+from heron.backends.rllib.module import HeronPPOTorchRLModule
+from heron.cli.main import cli
+from heron.core.errors import ConfigError
+
+SMALL = {"train_batch_size": 200, "minibatch_size": 100, "num_epochs": 2}
+
+
+def test_helpers_start_from_the_mappo_recipe(two_rooms):
+    for config in (mappo_config(two_rooms), ippo_config(two_rooms)):
+        assert (config.clip_param, config.lambda_, config.num_epochs, config.entropy_coeff) == (0.2, 0.95, 10, 0.01)
+        assert config.use_kl_loss is False and config.grad_clip == 10.0 and config.lr == 1e-3
+        assert config.learner_class is HeronPPOTorchLearner and config.env_runner_cls is HeronEnvRunner
+        spec = next(iter(config.rl_module_spec.rl_module_specs.values()))
+        assert spec.module_class is HeronPPOTorchRLModule
+        assert spec.model_config["value_normalization"] and spec.model_config["obs_normalization"]
+    assert set(mappo_config(two_rooms).policies) == {SHARED_MODULE_ID}
+    assert set(ippo_config(two_rooms).policies) == {"room_a", "room_b"}
+
+
+def test_mappo_actor_reads_its_observation_and_the_critic_the_global_state(two_rooms):
+    env = RLlibBasedHeronEnv({**two_rooms, "global_state": True})
+    module = HeronPPOTorchRLModule(observation_space=env.observation_spaces["room_a"],
+                                   action_space=env.action_spaces["room_a"], model_config={})
+    obs = {OBS_KEY: torch.tensor([[20.0], [20.0]]), STATE_KEY: torch.tensor([[20.0, 18.0], [20.0, 25.0]]),
+           AGENT_INDEX_KEY: torch.tensor([0, 0])}
+    with torch.no_grad():
+        actions = module.forward_inference({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
+        values = module.compute_values({Columns.OBS: obs})
+    assert torch.equal(actions[0], actions[1])  # the actor ignores the other room
+    assert values[0] != values[1]  # the critic sees it
+    assert module.critic[0].in_features == 1 + 2 + 2  # own observation, state, agent one-hot
+    assert module.actor[0].in_features == 1
+
+
+def test_unknown_hyperparameters_and_unshareable_spaces_are_errors(two_rooms, mixed_rooms):
+    with pytest.raises(ConfigError, match="no_such_setting"):
+        mappo_config(two_rooms, hyperparams={"no_such_setting": 1})
+    with pytest.raises(ConfigError, match="room_a.*room_b.*different observation spaces.*use IPPO"):
+        mappo_config(mixed_rooms)
+
+
+def test_a_policy_mapping_to_an_unknown_module_fails_at_build_time(two_rooms):
+    config = (
+        PPOConfig()
+        .environment(env=RLlibBasedHeronEnv, env_config=two_rooms)
+        .multi_agent(policies={"shared_policy"}, policy_mapping_fn=lambda aid, *a, **kw: f"{aid}_policy")
+        .env_runners(env_runner_cls=HeronEnvRunner, num_env_runners=0)
+    )
+    with pytest.raises(ConfigError, match="maps agent 'room_a' to module 'room_a_policy'.*shared_policy"):
+        config.build_algo()
+
+
+def test_a_bad_env_config_fails_at_build_time(two_rooms):
+    config = ippo_config(two_rooms, hyperparams=SMALL)
+    config.environment(env_config={**two_rooms, "agent_ids": ["room_a", "room_q"]})
+    with pytest.raises(ConfigError, match="room_q"):
+        config.build_algo()
+
+
+def test_ippo_trains_on_discrete_mixed_and_terminating_agents(mixed_rooms, agents):
+    mixed_rooms["agents"][0] = agents.room("room_a", agents.OutOfComfort)
+    algo = ippo_config(mixed_rooms, seed=3, hyperparams=SMALL).build_algo()
+    try:
+        result = algo.train()
+        steps = result["env_runners"]["num_agent_steps_sampled"]
+        assert result["env_runners"]["num_episodes"] >= 1 and set(steps) == {"room_a", "room_b", "room_c"}
+        episodes = algo.env_runner.sample(num_episodes=3, explore=True)
+        lengths = [{aid: len(sa) for aid, sa in episode.agent_episodes.items()} for episode in episodes]
+        assert any(length["room_a"] < length["room_b"] for length in lengths), lengths  # room_a stopped early
+    finally:
+        algo.stop()
+
+
+def test_checkpoint_restore_continues_training(two_rooms, tmp_path):
+    algo = mappo_config(two_rooms, seed=1, hyperparams=SMALL).build_algo()
+    try:
+        for _ in range(2):
+            algo.train()
+        algo.save_to_path(str(tmp_path))
+        saved = algo.learner_group._learner.module[SHARED_MODULE_ID].get_state()
+    finally:
+        algo.stop()
+    restored = Algorithm.from_checkpoint(str(tmp_path))
+    try:
+        state = restored.learner_group._learner.module[SHARED_MODULE_ID].get_state()
+        assert set(state) == set(saved) and all(np.array_equal(state[key], saved[key]) for key in saved)
+        assert int(state["obs_norm.count"]) > 0  # the running statistics came back too
+        result = restored.train()
+        assert restored.iteration == 3
+        assert result["env_runners"]["num_env_steps_sampled_lifetime"] == 3 * SMALL["train_batch_size"]
+    finally:
+        restored.stop()
+
+
+def test_heron_train_backend_rllib_writes_a_run(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["train", "--backend", "rllib", "--algo", "mappo", "--episodes", "20", "--out", str(tmp_path),
+         "--set", "train_batch_size=250", "--set", "num_epochs=2"],
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = tmp_path.iterdir()
+    with open(run / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 20 and {row["backend"] for row in rows} == {"rllib"}
+    checkpoint = run / "checkpoints" / "mappo"
+    assert (checkpoint / "rllib_checkpoint").is_dir() and (checkpoint / "portable" / "policy.json").is_file()
+    assert (run / "learning_curve.png").is_file()
