@@ -64,9 +64,10 @@ def check_bridge_and_export(algo, tmp_path, atol_export=1e-5):
     assert len(records) >= 20
     for observations, actions in records:
         for aid, action in actions.items():
-            assert_same_action(action, bridges[aid].space_action(vector(observations[aid])), atol=1e-6)
+            obs = vector(observations[aid])
+            assert_same_action(action, bridges[aid].space_action(obs), atol=1e-6)
             flat = bridges[aid].action_spec.copy().set_values(action).vector()
-            np.testing.assert_allclose(exported[aid].forward(vector(observations[aid])).vector(), flat, atol=atol_export)
+            np.testing.assert_allclose(exported[aid].forward(obs).vector(), flat, atol=atol_export)
 
 
 def build(config, iterations=1):

@@ -42,7 +42,8 @@ def test_spaces_follow_each_agent_action_and_observation_mode(mixed_rooms):
 def test_steps_forward_actions_of_every_kind(mixed_rooms):
     env = RLlibBasedHeronEnv(mixed_rooms)
     env.reset(seed=0)
-    actions = {"room_a": np.array([1.0], np.float32), "room_b": 2, "room_c": {"c": np.array([-1.0]), "d": np.array([1])}}
+    mixed = {"c": np.array([-1.0]), "d": np.array([1])}
+    actions = {"room_a": np.array([1.0], np.float32), "room_b": 2, "room_c": mixed}
     observations, rewards, terminated, truncated, _ = env.step(actions)
     assert set(observations) == set(rewards) == {"room_a", "room_b", "room_c"}
     assert terminated["__all__"] is False and truncated["__all__"] is False
@@ -68,7 +69,7 @@ def test_actions_for_unknown_or_missing_agents_are_errors(two_rooms):
     zero = np.zeros(1, np.float32)
     with pytest.raises(UnknownAgentError, match="room_z"):
         env.step({"room_a": zero, "room_b": zero, "room_z": zero})
-    with pytest.raises(ActionError, match="missing action.*room_b"):
+    with pytest.raises(ActionError, match=r"missing action.*room_b"):
         env.step({"room_a": zero})
 
 

@@ -53,7 +53,7 @@ def test_mappo_actor_reads_its_observation_and_the_critic_the_global_state(two_r
 def test_unknown_hyperparameters_and_unshareable_spaces_are_errors(two_rooms, mixed_rooms):
     with pytest.raises(ConfigError, match="no_such_setting"):
         mappo_config(two_rooms, hyperparams={"no_such_setting": 1})
-    with pytest.raises(ConfigError, match="room_a.*room_b.*different observation spaces.*use IPPO"):
+    with pytest.raises(ConfigError, match=r"room_a.*room_b.*different observation spaces.*use IPPO"):
         mappo_config(mixed_rooms)
 
 
@@ -64,7 +64,7 @@ def test_a_policy_mapping_to_an_unknown_module_fails_at_build_time(two_rooms):
         .multi_agent(policies={"shared_policy"}, policy_mapping_fn=lambda aid, *a, **kw: f"{aid}_policy")
         .env_runners(env_runner_cls=HeronEnvRunner, num_env_runners=0)
     )
-    with pytest.raises(ConfigError, match="maps agent 'room_a' to module 'room_a_policy'.*shared_policy"):
+    with pytest.raises(ConfigError, match=r"maps agent 'room_a' to module 'room_a_policy'.*shared_policy"):
         config.build_algo()
 
 
