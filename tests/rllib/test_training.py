@@ -37,15 +37,16 @@ def test_helpers_start_from_the_mappo_recipe(two_rooms):
 
 def test_mappo_actor_reads_its_observation_and_the_critic_the_global_state(two_rooms):
     env = RLlibBasedHeronEnv({**two_rooms, "global_state": True})
+    torch.manual_seed(0)
     module = HeronPPOTorchRLModule(observation_space=env.observation_spaces["room_a"],
                                    action_space=env.action_spaces["room_a"], model_config={})
-    obs = {OBS_KEY: torch.tensor([[20.0], [20.0]]), STATE_KEY: torch.tensor([[20.0, 18.0], [20.0, 25.0]]),
+    obs = {OBS_KEY: torch.tensor([[0.2], [0.2]]), STATE_KEY: torch.tensor([[0.2, -1.0], [0.2, 1.0]]),
            AGENT_INDEX_KEY: torch.tensor([0, 0])}
     with torch.no_grad():
         actions = module.forward_inference({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
         values = module.compute_values({Columns.OBS: obs})
-    assert torch.equal(actions[0], actions[1])  # the actor ignores the other room
-    assert values[0] != values[1]  # the critic sees it
+    torch.testing.assert_close(actions[0], actions[1], rtol=0, atol=1e-6)  # the actor ignores the other room
+    assert abs(values[0] - values[1]) > 1e-3  # the critic sees it
     assert module.critic[0].in_features == 1 + 2 + 2  # own observation, state, agent one-hot
     assert module.actor[0].in_features == 1
 
