@@ -15,7 +15,7 @@ import numpy as np
 
 from heron.core.errors import ObservationError
 
-__all__ = ["collect_into", "flat_size", "flatten"]
+__all__ = ["collect_into", "flatten"]
 
 
 def collect_into(value: Any, path: str, out: list[float]) -> None:
@@ -57,7 +57,3 @@ def flatten(value: Any, path: str = "") -> np.ndarray:
     collect_into(value, path, out)
     return np.asarray(out, dtype=np.float64)
 
-
-def flat_size(value: Any, path: str = "") -> int:
-    """Number of entries :func:`flatten` produces for ``value``."""
-    return int(flatten(value, path).size)

@@ -235,8 +235,7 @@ class DefaultHeronEnv:
         for agent in self.all_agents.values():
             agent.apply_action()
         if self.simulation is not None:
-            states = {aid: {name: f.values() for name, f in feats.items()} for aid, feats in self._features_by_agent}
-            result = self.simulation(states)
+            result = self.simulation(self.simulation_state())
             if not isinstance(result, (dict, Mapping)):
                 raise SimulationError(
                     f"env {self.env_id!r}: the simulation function must return the agent_states dict, "
