@@ -143,7 +143,7 @@ def test_bridge_applies_the_mean_std_filter_and_export_refuses_its_clipping(two_
         frozen.stop()
 
 
-def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_rooms, tmp_path):
+def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_rooms, tmp_path, monkeypatch):
     algo = build(mappo_config(two_rooms, seed=3, hyperparams=SMALL))
     try:
         algo.save_to_path(str(tmp_path / "rllib"))
@@ -151,7 +151,8 @@ def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_room
         export_policies(algo, tmp_path / "portable")
     finally:
         algo.stop()
-    restored = policies_from_checkpoint(tmp_path / "rllib")
+    monkeypatch.chdir(tmp_path)
+    restored = policies_from_checkpoint("rllib")  # a relative path, as `heron evaluate runs/...` passes
     assert isinstance(restored["room_b"], RLlibModuleBridge)
     env = build_env(two_rooms)
     np.testing.assert_allclose(evaluate_policies(env, restored, 2, seed=9), evaluate_policies(env, live, 2, seed=9))

@@ -316,7 +316,7 @@ def policies_from_checkpoint(path: str | Path, agent_ids: list[str] | None = Non
     Raises:
         CheckpointError: if ``path`` is not an RLlib algorithm checkpoint.
     """
-    path = Path(path)
+    path = Path(path).resolve()  # RLlib reads checkpoints through pyarrow, which needs absolute paths
     ctor_file = path / "class_and_ctor_args.pkl"
     modules_dir = path / "learner_group" / "learner" / "rl_module"
     runner_dir = path / "env_runner"
