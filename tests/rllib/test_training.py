@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import gc
+import time
 
 import numpy as np
 import pytest
+import ray
 import torch
 from click.testing import CliRunner
 from ray.rllib.algorithms.algorithm import Algorithm
@@ -69,11 +72,17 @@ def test_a_policy_mapping_to_an_unknown_module_fails_at_build_time(two_rooms):
         config.build_algo()
 
 
-def test_a_bad_env_config_fails_at_build_time(two_rooms):
-    config = ippo_config(two_rooms, hyperparams=SMALL)
+@pytest.mark.parametrize("num_env_runners", [0, 2])
+def test_a_bad_env_config_fails_at_build_time(two_rooms, num_env_runners):
+    config = ippo_config(two_rooms, hyperparams={**SMALL, "num_env_runners": num_env_runners})
     config.environment(env_config={**two_rooms, "agent_ids": ["room_a", "room_q"]})
-    with pytest.raises(ConfigError, match="room_q"):
+    with pytest.raises(ConfigError, match="agent_ids names unknown agent 'room_q'"):
         config.build_algo()
+    gc.collect()  # the failed build's remote env runners go away with their handles
+    deadline = time.monotonic() + 30
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ray.available_resources().get("CPU", 0) == 2
 
 
 def test_ippo_trains_on_discrete_mixed_and_terminating_agents(mixed_rooms, agents):

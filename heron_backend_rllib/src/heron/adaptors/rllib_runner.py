@@ -28,9 +28,12 @@ Its metrics go through the runner's ``MetricsLogger`` under RLlib's own keys (``
 ``duration``, ``sim_steps``, ``team_return``, ``agent_returns``), so they appear in
 ``result["evaluation"]["env_runners"]`` and merge across evaluation runners like RLlib's own.
 
-At construction every runner (the driver's local one included) builds the env once and checks the
-``policy_mapping_fn`` against the configured modules, so a bad ``env_config`` or mapping is a
-:class:`~heron.core.errors.ConfigError` from ``build_algo()``.
+At construction every runner builds the env once and checks the ``policy_mapping_fn`` against the
+configured modules, so a bad ``env_config`` or mapping is a :class:`~heron.core.errors.ConfigError`
+from ``build_algo()``, with any number of env runners. (A remote runner that raised in its constructor
+would be logged and dropped by RLlib 2.60's fault tolerance, which then fails with an ``IndexError``;
+so a remote runner keeps its error, hands it over instead of its spaces, and the driver's local runner
+raises it.)
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from typing import Any
 import numpy as np
 from ray.rllib.callbacks.utils import make_callback
 from ray.rllib.core import COMPONENT_ENV_TO_MODULE_CONNECTOR, COMPONENT_MODULE_TO_ENV_CONNECTOR
+from ray.rllib.env.env_runner import EnvRunner
 from ray.rllib.env.multi_agent_env_runner import MultiAgentEnvRunner
 from ray.rllib.env.multi_agent_episode import MultiAgentEpisode
 from ray.rllib.utils.metrics import (
@@ -67,15 +71,17 @@ from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.backends.rllib.bridge import bridges_for
 from heron.backends.rllib.episodes import EventDrivenRecorder, event_driven_episode
 from heron.backends.rllib.validation import check_policy_mapping
-from heron.core.errors import ConfigError
+from heron.core.errors import ConfigError, HeronError
 from heron.scheduling.analysis import EventDrivenStats
 from heron.scheduling.config import ScheduleConfig, coerce_schedule_config
 from heron.scheduling.runner import run_event_driven
 
-__all__ = ["EVENT_DRIVEN_KEY", "EventDrivenSettings", "HeronEnvRunner"]
+__all__ = ["EVENT_DRIVEN_KEY", "SETUP_ERROR_KEY", "EventDrivenSettings", "HeronEnvRunner"]
 
 EVENT_DRIVEN_KEY = "heron_event_driven"
 """The algorithm-config attribute :meth:`HeronEnvRunner.evaluation_config` sets, and the metrics key."""
+SETUP_ERROR_KEY = "__heron_setup_error__"
+"""What a remote runner that could not set up returns from ``get_spaces()``: ``{SETUP_ERROR_KEY: error}``."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,20 @@ class HeronEnvRunner(MultiAgentEnvRunner):
     """A ``MultiAgentEnvRunner`` that evaluates event-driven when configured to (see module docs)."""
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
-        _check_setup(config)
-        super().__init__(config=config, **kwargs)
+        self._setup_error: HeronError | None = None
         self._event_env: RLlibBasedHeronEnv | None = None
+        spaces = kwargs.get("spaces") or {}
+        if SETUP_ERROR_KEY in spaces:  # a remote runner could not set up: its error, raised on the driver
+            raise spaces[SETUP_ERROR_KEY]
+        try:
+            _check_setup(config)
+        except HeronError as exc:
+            if not kwargs.get("worker_index"):  # the local runner: raise right away
+                raise
+            EnvRunner.__init__(self, config=config, **kwargs)  # a remote one: keep it for get_spaces()
+            self._setup_error = exc
+            return
+        super().__init__(config=config, **kwargs)
         self._event_seeds: np.random.Generator | None = None
         if config.seed is not None:
             sequence = np.random.SeedSequence(config.seed, spawn_key=(self.worker_index or 0,))
@@ -156,6 +173,17 @@ class HeronEnvRunner(MultiAgentEnvRunner):
         settings = getattr(self.config, EVENT_DRIVEN_KEY, None)
         return settings if self.config.in_evaluation else None
 
+    def assert_healthy(self) -> None:
+        """Healthy, or set up with an error that :meth:`get_spaces` hands to the driver."""
+        if self._setup_error is None:
+            super().assert_healthy()
+
+    def get_spaces(self) -> dict[str, Any]:
+        """The spaces, or ``{SETUP_ERROR_KEY: error}`` from a runner that could not set up."""
+        if self._setup_error is not None:
+            return {SETUP_ERROR_KEY: self._setup_error}
+        return super().get_spaces()
+
     # ---------------------------------------------------------------- sampling
     def sample(
         self,
@@ -167,6 +195,8 @@ class HeronEnvRunner(MultiAgentEnvRunner):
         force_reset: bool = False,
     ) -> list[MultiAgentEpisode]:
         """Step-based sampling, or event-driven runs on an evaluation runner configured for them."""
+        if self._setup_error is not None:
+            raise self._setup_error
         settings = self.event_driven
         if settings is None:
             return super().sample(
@@ -270,7 +300,8 @@ class HeronEnvRunner(MultiAgentEnvRunner):
 
     def stop(self) -> None:
         """Close the step-based envs and the event-driven env."""
-        super().stop()
+        if self._setup_error is None:
+            super().stop()
         if self._event_env is not None:
             self._event_env.close()
             self._event_env = None

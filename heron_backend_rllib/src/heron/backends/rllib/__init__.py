@@ -2,7 +2,8 @@
 
 * :func:`mappo_config`, :func:`ippo_config`: ready ``PPOConfig`` s (see :mod:`heron.backends.rllib.configs`);
 * :class:`HeronPPOTorchRLModule`: the actor-critic module with a centralized critic option;
-* :class:`RLlibModuleBridge`: a trained RLModule as a HERON policy;
+* :class:`RLlibModuleBridge`: a trained RLModule as a HERON policy; :func:`export_policies`: the portable
+  numpy checkpoint of the trained policies;
 * :class:`RLlibTrainer`: the backend behind ``make_trainer(spec, "rllib")`` and ``heron train --backend rllib``.
 
 Names are imported on first access, so importing the package (as the plugin system does) does not
@@ -19,6 +20,7 @@ __all__ = [
     "HeronPPOTorchRLModule",
     "RLlibModuleBridge",
     "RLlibTrainer",
+    "export_policies",
     "ippo_config",
     "mappo_config",
     "policies_from_algorithm",
@@ -30,6 +32,7 @@ _WHERE = {
     "HeronPPOTorchRLModule": "module",
     "RLlibModuleBridge": "bridge",
     "RLlibTrainer": "trainer",
+    "export_policies": "export",
     "ippo_config": "configs",
     "mappo_config": "configs",
     "policies_from_algorithm": "bridge",
