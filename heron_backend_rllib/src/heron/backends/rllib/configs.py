@@ -45,9 +45,11 @@ from heron.core.errors import ConfigError
 __all__ = [
     "HYPERPARAMETERS",
     "RECIPE",
+    "RUNNER_SETTINGS",
     "SHARED_MODULE_ID",
     "ippo_config",
     "mappo_config",
+    "own_policy_mapping",
     "shared_policy_mapping",
 ]
 
@@ -75,6 +77,7 @@ minibatches of 250 samples and a learning rate of 1e-3 learn the two-room task w
 step); ``None`` makes the whole batch one minibatch."""
 
 RUNNER_SETTINGS: dict[str, Any] = {"num_env_runners": 0, "num_envs_per_env_runner": 1}
+"""Env runner settings (remote env runners, vectorised envs per runner); 0 samples in the driver process."""
 
 HYPERPARAMETERS: tuple[str, ...] = (
     *RECIPE,
