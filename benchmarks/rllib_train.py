@@ -100,10 +100,16 @@ def run(args: argparse.Namespace) -> None:
         print(f"### Default `heron train --backend rllib` (subprocess, IPPO and MAPPO, 300 episodes each)\n\n"
               f"wall time {seconds:.1f} s (Ray start included), exit code {code}\n\n```\n{table}\n```\n")
 
-    if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False)
-    runs = [train(algorithm, seed, mark, args.eval_episodes) for algorithm in ("mappo", "ippo")
-            for seed in range(args.seeds)]
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        runs = [train(algorithm, seed, mark, args.eval_episodes) for algorithm in ("mappo", "ippo")
+                for seed in range(args.seeds)]
+        again = train("mappo", 0, mark, 1)
+    finally:
+        if started:
+            ray.shutdown()
     print("### Default settings, 300 training episodes (10 per PPO iteration)\n")
     rows = [
         [run.algorithm, run.seed, f"{run.wall_s:.1f}", run.iterations,
@@ -121,7 +127,6 @@ def run(args: argparse.Namespace) -> None:
         print(f"- {algorithm}: eval return {np.mean(evaluations):.2f} +- {np.std(evaluations):.2f}; "
               f"{sum(e >= mark for e in evaluations)}/{len(mine)} seeds evaluate at or above the 95% mark; "
               f"{sum(run.mark is not None for run in mine)}/{len(mine)} training curves reach it")
-    again = train("mappo", 0, mark, 1)
     identical = again.returns == next(run for run in runs if run.algorithm == "mappo" and run.seed == 0).returns
     print(f"- MAPPO seed 0 trained twice gives identical returns: {'yes' if identical else 'NO'}")
 

@@ -18,7 +18,7 @@ from common import machine
 
 HERE = Path(__file__).resolve().parent
 
-BENCHMARKS = ["env_step", "event_driven", "manual_train", "rllib_adaptor"]
+BENCHMARKS = ["env_step", "event_driven", "manual_train", "rllib_adaptor", "rllib_train"]
 
 
 def main() -> None:
