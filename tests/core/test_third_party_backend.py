@@ -1,8 +1,9 @@
 """A throw-away backend in its own distribution, installed with pip, shows up and can be selected.
 
 This proves entry points work from a separate distribution, not only from
-this repository. The distribution also declares a broken plugin, which must
-be listed with its error while the working one keeps working.
+this repository. The distribution also declares two broken plugins (one that
+does not import, one whose hook name is misspelt), which must be listed with
+their errors while the working one keeps working.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ def heron_commands(cli):
         click.echo("hello from toy")
 '''
 
+TYPO_PLUGIN = '''
+from heron.core.hookspecs import hookimpl
+
+
+@hookimpl
+def heron_backend():
+    return []
+'''
+
 PYPROJECT = """
 [build-system]
 requires = ["hatchling"]
@@ -89,6 +99,7 @@ dependencies = []
 [project.entry-points.heron]
 toy = "heron_toy_backend.plugin"
 toy_broken = "heron_toy_backend.does_not_exist"
+toy_typo = "heron_toy_backend.typo"
 
 [tool.hatch.build.targets.wheel]
 packages = ["heron_toy_backend"]
@@ -103,6 +114,7 @@ def toy_distribution(tmp_path_factory):
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "plugin.py").write_text(PLUGIN)
+    (package / "typo.py").write_text(TYPO_PLUGIN)
     pip = [sys.executable, "-m", "pip"]
     subprocess.run([*pip, "install", "-q", "--no-deps", "--no-build-isolation", str(root)], check=True)
     try:
@@ -125,6 +137,19 @@ def test_backends_lists_the_installed_and_the_broken_plugin(toy_distribution):
     assert "heron-backend-toy" in toy_row and "0.0.1" in toy_row and "ippo, mappo" in toy_row and "ok" in toy_row
     assert "toy_broken" in result.stdout and "broken" in result.stdout
     assert "does_not_exist" in result.stdout
+
+
+def test_verbose_backends_shows_modules_hooks_and_validation_errors(toy_distribution):
+    result = heron("backends", "--verbose")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    toy = next(line for line in lines if line.strip().startswith("toy:"))
+    assert "module heron_toy_backend.plugin from heron-backend-toy 0.0.1" in toy
+    assert "hooks: heron_backends, heron_commands" in toy
+    typo = next(line for line in lines if line.strip().startswith("toy_typo:"))
+    assert "error:" in typo and "unknown hook(s) ['heron_backend']" in typo
+    core = next(line for line in lines if line.strip().startswith("core:"))
+    assert "module heron.core.builtin from heron-core" in core and "hooks: heron_envs" in core
 
 
 def test_plugin_command_is_added_to_the_cli(toy_distribution):

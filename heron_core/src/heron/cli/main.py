@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from heron.core.errors import HeronError
 from heron.core.plugins import get_plugin_manager
@@ -71,30 +72,30 @@ def cli() -> None:
 
 # ----------------------------------------------------------------- listing
 @cli.command()
-@click.option("--verbose", "-v", is_flag=True, help="Also show each plugin's module and hooks.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list every plugin: its module, distribution and hooks.")
 def backends(verbose: bool) -> None:
     """List installed backends, their algorithms and status (broken plugins included)."""
     manager = get_plugin_manager()
     entries = manager.backends()
     table = Table(title="HERON backends")
-    for column in ("backend", "distribution", "version", "algorithms", "status"):
-        table.add_column(column)
-    if verbose:
-        table.add_column("plugin module / hooks")
+    for column in ("backend", "distribution", "version", "algorithms"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("status", overflow="fold")  # long errors wrap instead of being cut at the terminal width
     for name, entry in sorted(entries.items()):
-        row = [name, entry.plugin.distribution, entry.plugin.version, ", ".join(entry.spec.algorithms), "ok"]
-        if verbose:
-            row.append(f"{entry.plugin.module}\n{', '.join(entry.plugin.hooks)}")
-        table.add_row(*row)
+        table.add_row(name, entry.plugin.distribution, entry.plugin.version, ", ".join(entry.spec.algorithms), "ok")
     for record in manager.records.values():
         if not record.ok:
-            row = [record.name, record.distribution, record.version, "-", f"[red]broken[/red]: {record.error}"]
-            if verbose:
-                row.append(record.module)
-            table.add_row(*row)
+            status = Text.assemble(("broken", "red"), f": {record.error}")
+            table.add_row(record.name, record.distribution, record.version, "-", status)
     console.print(table)
     if not entries:
         console.print("No working backend. Install one: pip install ./heron_backend_manual")
+    if verbose:
+        console.print("Plugins (entry-point group 'heron'):")
+        for record in sorted(manager.records.values(), key=lambda record: record.name):
+            line = (f"  {record.name}: module {record.module} from {record.distribution} {record.version}; "
+                    f"hooks: {', '.join(record.hooks) or 'none'}")
+            console.print(line if record.ok else f"{line}; error: {record.error}", markup=False, soft_wrap=True)
 
 
 @cli.command()
