@@ -34,3 +34,11 @@ def test_readme_core_example_runs(index, monkeypatch):
     if hasattr(module, "stats"):
         assert module.stats.summary()["num_events"] > 0
         assert set(module.analyzer.get_reward_history()) >= {"room_a", "room_b"}
+
+
+def test_ci_runs_the_readme_test_command():
+    """``.ci/run`` calls the README's test command verbatim (the command that installs nox and runs it)."""
+    commands = re.findall(r"```bash\n(.*?)\n```", README.read_text(), flags=re.S)
+    test_command = next(command for command in commands if command.endswith("&& nox"))
+    ci_script = (README.parent / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci_script
