@@ -117,12 +117,10 @@ class DefaultHeronEnv:
 
     def agent(self, agent_id: str) -> Agent:
         """The agent object with id ``agent_id``."""
-        try:
-            return self.all_agents[agent_id]
-        except KeyError:
-            raise UnknownAgentError(
-                f"env {self.env_id!r} has no agent {agent_id!r}; its agents are {list(self.all_agents)}"
-            ) from None
+        agent = self.all_agents.get(agent_id)
+        if agent is None:
+            raise self._unknown_agent(agent_id)
+        return agent
 
     # ------------------------------------------------------- episode flow
     def reset(
@@ -173,16 +171,24 @@ class DefaultHeronEnv:
         self.timestamp = float(self.step_count)
         truncated_all = self.step_count >= self.max_steps
         active = self.agents
-        rewards = {aid: all_rewards[aid] for aid in active}
-        own_states = self._own_states
-        terminated = {aid: bool(self.all_agents[aid].is_terminated(own_states[aid])) for aid in active}
-        observations = {aid: self.observe(aid) for aid in active}
-        self._set_active([aid for aid in active if not terminated[aid]])
+        all_agents, own_states = self.all_agents, self._own_states
+        observations: dict[str, Observation] = {}
+        rewards: dict[str, float] = {}
+        terminated: dict[str, bool] = {}
+        truncations: dict[str, bool] = {}
+        infos: dict[str, dict[str, Any]] = {}
+        for aid in active:
+            observations[aid] = self.observe(aid)
+            rewards[aid] = all_rewards[aid]
+            terminated[aid] = bool(all_agents[aid].is_terminated(own_states[aid]))
+            truncations[aid] = truncated_all
+            infos[aid] = {}
+        if any(terminated.values()):
+            self._set_active([aid for aid in active if not terminated[aid]])
         terminated["__all__"] = not self.agents
-        truncations = {aid: truncated_all for aid in active}
         truncations["__all__"] = truncated_all
         self._needs_reset = truncated_all or not self.agents
-        return observations, rewards, terminated, truncations, {aid: {} for aid in active}
+        return observations, rewards, terminated, truncations, infos
 
     # ------------------------------------------------------- event-driven
     def set_agent_policies(self, policies: Mapping[str, Policy]) -> None:
@@ -264,7 +270,9 @@ class DefaultHeronEnv:
 
     def observe(self, agent_id: str) -> Observation:
         """The agent's observation of the current state (a snapshot: later steps do not change it)."""
-        view = self._layout.views[self.agent(agent_id).agent_id]
+        view = self._layout.views.get(agent_id)
+        if view is None:
+            raise self._unknown_agent(agent_id)
         state = self._state64
         local = {key: state[sl] for key, sl in view.local}
         global_info, global_vector = self._global_part()
@@ -284,6 +292,10 @@ class DefaultHeronEnv:
         """Release resources (nothing to release; present for the Gymnasium contract)."""
 
     # ------------------------------------------------------------ helpers
+    def _unknown_agent(self, agent_id: str) -> UnknownAgentError:
+        known = list(self.all_agents)
+        return UnknownAgentError(f"env {self.env_id!r} has no agent {agent_id!r}; its agents are {known}")
+
     def _set_active(self, agent_ids: Sequence[str]) -> None:
         self.agents = list(agent_ids)
         self._active = frozenset(agent_ids)
