@@ -22,6 +22,7 @@ PLUGIN = '''
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -75,6 +76,10 @@ def heron_commands(cli):
     @cli.command("toy-hello")
     def hello():
         click.echo("hello from toy")
+
+    @cli.command("toy-hash")
+    def string_hash():
+        click.echo(f"{os.environ.get('PYTHONHASHSEED')} {hash('room_a')}")
 '''
 
 TYPO_PLUGIN = '''
@@ -123,9 +128,12 @@ def toy_distribution(tmp_path_factory):
         subprocess.run([*pip, "uninstall", "-q", "-y", "heron-backend-toy"], check=True)
 
 
-def heron(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def heron(*args: str, cwd: Path | None = None, hash_seed: str | None = None) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("heron")
     env = {**os.environ, "COLUMNS": "250"}  # a wide console: rich does not wrap the table cells
+    env.pop("PYTHONHASHSEED", None)
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = hash_seed
     return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
@@ -156,6 +164,13 @@ def test_plugin_command_is_added_to_the_cli(toy_distribution):
     result = heron("toy-hello")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "hello from toy"
+
+
+def test_the_script_fixes_the_string_hash_seed_unless_the_user_set_one(toy_distribution):
+    first, second = heron("toy-hash"), heron("toy-hash")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout and first.stdout.startswith("0 ")
+    assert heron("toy-hash", hash_seed="7").stdout.startswith("7 ")
 
 
 def test_backend_is_selectable_by_name(toy_distribution):

@@ -11,7 +11,7 @@ Example::
 
 Ray is started on first use (``ray.init(include_dashboard=False)``) unless the caller started it.
 The same seed gives the same returns within a process; across processes RLlib's agent order follows
-Python's string hashing, so also fix ``PYTHONHASHSEED``.
+Python's string hashing, so also fix ``PYTHONHASHSEED`` (the ``heron`` command does).
 ``hyperparams`` takes the keys of :data:`~heron.backends.rllib.configs.HYPERPARAMETERS`.
 """
 
