@@ -14,7 +14,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["machine", "markdown_table", "median_time", "per_call"]
+__all__ = ["alternating_times", "machine", "markdown_table", "median_ratio", "median_time", "per_call"]
 
 
 def machine() -> str:
@@ -41,3 +41,20 @@ def per_call(function: Callable[[], object], calls: int) -> float:
 def median_time(measure: Callable[[], float], repeats: int) -> float:
     """Median of ``repeats`` measurements (each a float of seconds)."""
     return statistics.median(measure() for _ in range(repeats))
+
+
+def alternating_times(
+    first: Callable[[], float], second: Callable[[], float], repeats: int
+) -> tuple[list[float], list[float]]:
+    """``repeats`` measurements of each, taken in alternation so that load drifting on a shared machine
+    hits both alike."""
+    firsts, seconds = [], []
+    for _ in range(repeats):
+        firsts.append(first())
+        seconds.append(second())
+    return firsts, seconds
+
+
+def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """Median of the per-pair ratios of two alternating series."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> None:
 
     references = reference_returns(2, args.eval_episodes)
     mark = references[0.5] / QUALITY
-    print(f"\n## Two rooms: reference controllers ({args.eval_episodes} episodes from seed {EVAL_SEED})\n")
+    print(f"\n### Two rooms: reference controllers ({args.eval_episodes} episodes from seed {EVAL_SEED})\n")
     print("| controller | mean team return |\n|---|---:|")
     for gain, value in references.items():
         print(f"| proportional, gain {gain} | {value:.2f} |")
@@ -154,13 +154,13 @@ def run(args: argparse.Namespace) -> None:
 
     if not args.skip_cli:
         seconds, code = default_cli_seconds()
-        print(f"\n## Default `heron train` (subprocess, both algorithms, plots and checkpoints)\n\n"
+        print(f"\n### Default `heron train` (subprocess, both algorithms, plots and checkpoints)\n\n"
               f"wall time {seconds:.1f} s (target < 60 s), exit code {code}")
 
     raw = raw_env_steps_per_s(2, 20000)
     seeds = range(args.seeds)
     runs = [train(algorithm, seed, 2, mark, args.eval_episodes) for algorithm in ("ippo", "mappo") for seed in seeds]
-    print(f"\n## Two rooms, default settings (300 episodes), raw env: {raw:.0f} steps/s\n")
+    print(f"\n### Two rooms, default settings (300 episodes), raw env: {raw:.0f} steps/s\n")
     run_table(runs, references, raw, 2)
     print()
     quality_summary(runs, mark)
@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> None:
 
     local = [train("mappo", seed, 2, mark, args.eval_episodes, centralized_critic=False) for seed in seeds]
     central = [run for run in runs if run.algorithm == "mappo"]
-    print("\n## MAPPO critic: centralized (env state) vs local (own observation)\n")
+    print("\n### MAPPO critic: centralized (env state) vs local (own observation)\n")
     print("| critic | eval return (mean +- std) | mean training return | episodes to 95% (mean) |")
     print("|---|---:|---:|---:|")
     for name, group in (("centralized", central), ("local", local)):
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> None:
         big_refs = reference_returns(args.rooms, 10)
         big_mark = big_refs[0.5] / QUALITY
         big_raw = raw_env_steps_per_s(args.rooms, 2000)
-        print(f"\n## {args.rooms} rooms, default settings (300 episodes, seed 0, eval over 10 episodes)\n")
+        print(f"\n### {args.rooms} rooms, default settings (300 episodes, seed 0, eval over 10 episodes)\n")
         print(f"references: gain 0.5 {big_refs[0.5]:.1f}, gain 1.0 {big_refs[1.0]:.1f}; 95% mark {big_mark:.1f}; "
               f"raw env: {big_raw:.0f} steps/s\n")
         big = [train(algorithm, 0, args.rooms, big_mark, 10) for algorithm in ("ippo", "mappo")]

@@ -22,7 +22,7 @@ import time
 import gymnasium as gym
 import numpy as np
 import ray
-from common import machine, markdown_table
+from common import alternating_times, machine, markdown_table, median_ratio
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
@@ -130,10 +130,9 @@ def measure(num_rooms: int, steps: int, repeats: int) -> tuple[list[float], list
     try:
         seconds_per_step(heron, 500)  # warm up both (first forward passes, caches)
         seconds_per_step(plain, 500)
-        heron_times, plain_times = [], []
-        for _ in range(repeats):
-            heron_times.append(seconds_per_step(heron, steps))
-            plain_times.append(seconds_per_step(plain, steps))
+        heron_times, plain_times = alternating_times(
+            lambda: seconds_per_step(heron, steps), lambda: seconds_per_step(plain, steps), repeats
+        )
     finally:
         heron.stop()
         plain.stop()
@@ -159,7 +158,7 @@ def run(args: argparse.Namespace) -> None:
     rows = []
     for num_rooms in args.rooms:
         heron, plain = measure(num_rooms, args.steps, args.repeats)
-        overhead = statistics.median(h / p for h, p in zip(heron, plain)) - 1.0
+        overhead = median_ratio(heron, plain) - 1.0
         bare_heron = bare_step_seconds(RLlibBasedHeronEnv(thermostat_config(num_rooms)))
         bare_plain = bare_step_seconds(PlainThermostatEnv({"num_rooms": num_rooms}))
         rows.append([
