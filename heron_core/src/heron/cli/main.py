@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +24,7 @@ from heron.core.errors import HeronError
 from heron.core.plugins import get_plugin_manager
 from heron.core.training import ALGORITHMS, ExperimentSpec, TrainingResult, make_trainer
 
-__all__ = ["cli", "main"]
+__all__ = ["cli"]
 
 console = Console()
 DEFAULT_BACKEND = "manual"
@@ -413,25 +411,3 @@ def compare(run_dirs: Sequence[Path]) -> None:
             table.add_row(str(run_dir), backend, algorithm, str(summary.episodes), f"{summary.first:.2f}",
                           f"{summary.last:.2f}", f"{summary.best:.2f}")
     console.print(table)
-
-
-# ------------------------------------------------------------ entry point
-HASH_SEED_VARIABLE = "PYTHONHASHSEED"
-DEFAULT_HASH_SEED = "0"
-
-
-def main() -> None:
-    """The ``heron`` console script: :func:`cli` in an interpreter with a fixed string-hash seed.
-
-    Python randomises ``hash(str)`` per process, and libraries such as RLlib iterate over sets of
-    agent ids, so without a fixed seed the same ``--seed`` could give different returns from one run
-    to the next. When ``PYTHONHASHSEED`` is unset, the script sets it to 0 and restarts itself once
-    (Ray workers inherit it); a value the user set is kept.
-    """
-    if HASH_SEED_VARIABLE not in os.environ:
-        os.environ[HASH_SEED_VARIABLE] = DEFAULT_HASH_SEED
-        command = [sys.executable, *sys.orig_argv[1:]]
-        if os.name == "nt":  # no exec that keeps the console waiting on Windows
-            sys.exit(subprocess.call(command))
-        os.execv(sys.executable, command)
-    cli()
