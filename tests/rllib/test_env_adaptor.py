@@ -10,7 +10,7 @@ from ray.rllib.utils.pre_checks.env import check_multiagent_environments
 
 from heron.adaptors.rllib import AGENT_INDEX_KEY, OBS_KEY, STATE_KEY, RLlibBasedHeronEnv
 from heron.core.errors import ActionError, ConfigError, UnknownAgentError
-from heron.envs import build_env
+from heron.envs import build_env, in_place_simulation
 from heron.envs.thermostat import thermostat_simulation
 
 
@@ -128,8 +128,9 @@ def test_bad_env_configs_are_clear_errors(two_rooms, change, message):
 
 
 def test_env_config_with_classes_and_functions_survives_pickling(two_rooms):
-    def cooler(agent_states):  # a closure, as users write them in notebooks
-        return thermostat_simulation(agent_states)
+    @in_place_simulation
+    def cooler(features):  # a closure, as users write them in notebooks; the mark survives pickling
+        thermostat_simulation(features)
 
     config = {**two_rooms, "simulation": cooler}
     restored = cloudpickle.loads(cloudpickle.dumps(config))

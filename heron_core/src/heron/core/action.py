@@ -11,6 +11,7 @@ range is an error.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ import numpy as np
 from heron.core.errors import ActionError, ConfigError
 
 __all__ = ["Action"]
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 class Action:
@@ -38,7 +41,7 @@ class Action:
         self.dim_c = 0
         self.dim_d = 0
         self.ncats: tuple[int, ...] = ()
-        self.range: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._set_range(np.zeros(0), np.zeros(0))
         self.c = np.zeros(0)
         self.d = np.zeros(0, dtype=np.int64)
         self._rng: np.random.Generator | None = None
@@ -81,11 +84,23 @@ class Action:
                 )
         else:
             low = high = np.zeros(0)
-        self.dim_c, self.dim_d, self.ncats, self.range = int(dim_c), int(dim_d), ncats, (low, high)
+        self.dim_c, self.dim_d, self.ncats = int(dim_c), int(dim_d), ncats
+        self._set_range(low, high)
         self.c = np.clip(np.zeros(self.dim_c), low, high)
         self.d = np.zeros(self.dim_d, dtype=np.int64)
         self._space = None
         return self
+
+    @property
+    def range(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` of the continuous components (read-only arrays; change them with :meth:`set_specs`)."""
+        return self._range
+
+    def _set_range(self, low: np.ndarray, high: np.ndarray) -> None:
+        low.setflags(write=False)
+        high.setflags(write=False)
+        self._range = (low, high)
+        self._bounds = (low.tolist(), high.tolist())  # plain floats: the per-step range check stays in Python
 
     @property
     def size(self) -> int:
@@ -109,33 +124,40 @@ class Action:
                 raise ActionError(f"{self.owner}: pass either values or c=/d=, not both")
             if isinstance(values, Action):
                 c, d = values.c, values.d
-            elif not isinstance(values, np.ndarray) and isinstance(values, Mapping):
+            elif type(values) is np.ndarray or not isinstance(values, Mapping):
+                flat = self._as_array(values, "action", self.size)
+                if self.dim_c:
+                    self._set_continuous(flat[: self.dim_c] if self.dim_d else flat, "action")
+                if self.dim_d:
+                    self.d = self._as_discrete(flat[self.dim_c :], "action")
+                return self
+            else:
                 unknown = set(values) - {"c", "d"}
                 if unknown:
                     raise ActionError(f"{self.owner}: unknown action keys {sorted(unknown)}; expected 'c' and 'd'")
                 c, d = values.get("c"), values.get("d")
-            else:
-                flat = self._as_array(values, "action", self.size)
-                if self.dim_c:
-                    self._set_continuous(flat[: self.dim_c])
-                if self.dim_d:
-                    self.d = self._as_discrete(flat[self.dim_c :])
-                return self
         if c is None and d is None:
             raise ActionError(f"{self.owner}: no action value given")
         if c is not None:
-            self._set_continuous(self._as_array(c, "continuous action", self.dim_c))
+            self._set_continuous(self._as_array(c, "continuous action", self.dim_c), "continuous action")
         if d is not None:
-            self.d = self._as_discrete(self._as_array(d, "discrete action", self.dim_d))
+            self.d = self._as_discrete(self._as_array(d, "discrete action", self.dim_d), "discrete action")
         return self
 
-    def _set_continuous(self, values: np.ndarray) -> None:
-        low, high = self.range
-        self.c = np.minimum(np.maximum(values, low), high)
+    def _set_continuous(self, values: np.ndarray, what: str) -> None:
+        """Store a copy of ``values`` clipped to the range; NaN or infinity is an error."""
+        items = values.tolist()
+        low, high = self._bounds
+        if all(map(operator.le, low, items)) and all(map(operator.le, items, high)):
+            self.c = values.copy()  # within range (so finite), the usual case: no clipping needed
+            return
+        if not all(map(math.isfinite, items)):
+            raise self._non_finite(what, values)
+        self.c = np.minimum(np.maximum(values, self._range[0]), self._range[1])
 
     def _as_array(self, value: Any, what: str, expected: int) -> np.ndarray:
-        """``value`` as a 1-D float array (not a copy when it already is one: callers must not mutate it)."""
-        if type(value) is np.ndarray and value.ndim == 1 and value.dtype == np.float64:
+        """``value`` as a 1-D float array of ``expected`` values (not a copy when it already is one)."""
+        if type(value) is np.ndarray and value.dtype is _FLOAT64 and value.ndim == 1:
             array = value
         else:
             try:
@@ -147,11 +169,14 @@ class Action:
                 f"{self.owner}: {what} has {array.size} value(s), expected {expected} "
                 f"(received {np.array2string(array, threshold=8)})"
             )
-        if not all(map(math.isfinite, array.tolist())):
-            raise ActionError(f"{self.owner}: {what} contains NaN or infinity: {array}")
         return array
 
-    def _as_discrete(self, array: np.ndarray) -> np.ndarray:
+    def _non_finite(self, what: str, array: np.ndarray) -> ActionError:
+        return ActionError(f"{self.owner}: {what} contains NaN or infinity: {array}")
+
+    def _as_discrete(self, array: np.ndarray, what: str) -> np.ndarray:
+        if not all(map(math.isfinite, array.tolist())):
+            raise self._non_finite(what, array)
         indices = array.astype(np.int64)
         if np.any(indices != array) or np.any(indices < 0) or np.any(indices >= np.array(self.ncats)):
             raise ActionError(
@@ -186,7 +211,8 @@ class Action:
     def copy(self) -> Action:
         """An independent copy (values and specs)."""
         other = Action(self.owner)
-        other.dim_c, other.dim_d, other.ncats, other.range = self.dim_c, self.dim_d, self.ncats, self.range
+        other.dim_c, other.dim_d, other.ncats = self.dim_c, self.dim_d, self.ncats
+        other._set_range(*self._range)
         other.c, other.d = self.c.copy(), self.d.copy()
         other._rng = self._rng
         return other

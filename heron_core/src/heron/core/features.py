@@ -105,13 +105,15 @@ class Feature:
 
     def set_values(self, values: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         """Set field values; an unknown field name is an error."""
-        for updates in (values or {}, kwargs):
-            for key, value in updates.items():
-                if key not in self._field_names:
-                    raise SimulationError(
-                        f"feature {self.name} has no field {key!r}; its fields are {list(self._field_names)}"
-                    )
-                setattr(self, key, value)
+        if kwargs:
+            values = {**(values or {}), **kwargs}
+        elif not values:
+            return
+        names = self._field_names
+        for key, value in values.items():
+            if key not in names:
+                raise SimulationError(f"feature {self.name} has no field {key!r}; its fields are {list(names)}")
+            setattr(self, key, value)
 
     def vector(self) -> np.ndarray:
         """The fields flattened into one float64 vector, in declaration order."""

@@ -12,7 +12,7 @@ given moment). The observation modes pick what a policy consumes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,10 @@ import numpy as np
 from heron.core.errors import ConfigError
 from heron.core.flatten import flatten
 
-__all__ = ["OBSERVATION_MODES", "Observation", "check_observation_mode"]
+__all__ = ["OBSERVATION_MODES", "Observation", "StateSource", "check_observation_mode"]
+
+StateSource = tuple[np.ndarray, Sequence[tuple[str, slice]], Sequence[tuple[str, slice]]]
+"""``(state, local_entries, global_entries)``: where an observation's dicts live in a flat state."""
 
 OBSERVATION_MODES: tuple[str, ...] = ("local", "full", "global")
 
@@ -44,7 +47,7 @@ class Observation:
     vectors follow the insertion order of the dicts.
     """
 
-    __slots__ = ("_global_vector", "_local_vector", "global_info", "local", "timestamp")
+    __slots__ = ("_global_info", "_global_vector", "_local", "_local_vector", "_source", "timestamp")
 
     def __init__(
         self,
@@ -52,29 +55,60 @@ class Observation:
         global_info: Mapping[str, Any] | None = None,
         timestamp: float = 0.0,
     ) -> None:
-        self.local: Mapping[str, Any] = local if local is not None else {}
-        self.global_info: Mapping[str, Any] = global_info if global_info is not None else {}
+        self._local: Mapping[str, Any] | None = local if local is not None else {}
+        self._global_info: Mapping[str, Any] | None = global_info if global_info is not None else {}
         self.timestamp = float(timestamp)
         self._local_vector: np.ndarray | None = None
         self._global_vector: np.ndarray | None = None
+        self._source: StateSource | None = None
 
     @classmethod
-    def from_vectors(
+    def from_state(
         cls,
-        local: Mapping[str, Any],
-        global_info: Mapping[str, Any],
+        source: StateSource,
         timestamp: float,
         local_vector: np.ndarray,
         global_vector: np.ndarray,
     ) -> Observation:
-        """Build an observation whose flat vectors are already known (the env's fast path).
+        """An observation of a flat state vector whose flat vectors are already known (the env's fast path).
 
-        The vectors must equal what flattening ``local`` and ``global_info`` gives.
+        ``source`` is ``(state, local_entries, global_entries)``: ``local`` and
+        ``global_info`` are ``{key: state[slice]}`` over the entries, built on
+        first access. The vectors must equal what flattening them gives.
         """
-        obs = cls(local, global_info, timestamp)
+        obs = cls.__new__(cls)
+        obs._local = obs._global_info = None
+        obs._source = source
+        obs.timestamp = timestamp
         obs._local_vector = local_vector
         obs._global_vector = global_vector
         return obs
+
+    @property
+    def local(self) -> Mapping[str, Any]:
+        """``{name: value}`` of what the agent sees of itself."""
+        if self._local is None:
+            state, entries, _ = self._source
+            self._local = {key: state[sl] for key, sl in entries}
+        return self._local
+
+    @local.setter
+    def local(self, value: Mapping[str, Any]) -> None:
+        self._local = value
+        self._local_vector = None
+
+    @property
+    def global_info(self) -> Mapping[str, Any]:
+        """``{name: value}`` of system-wide public information."""
+        if self._global_info is None:
+            state, _, entries = self._source
+            self._global_info = {key: state[sl] for key, sl in entries}
+        return self._global_info
+
+    @global_info.setter
+    def global_info(self, value: Mapping[str, Any]) -> None:
+        self._global_info = value
+        self._global_vector = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Observation:

@@ -41,7 +41,8 @@ from heron.agents.system import SystemAgent
 from heron.core.errors import ConfigError
 from heron.core.features import Feature
 from heron.core.observation import check_observation_mode
-from heron.envs.env import DefaultHeronEnv, SimulationFn
+from heron.envs.env import DefaultHeronEnv
+from heron.envs.simulation import InPlaceSimulationFn, SimulationFn
 
 __all__ = ["DEFAULT_MAX_STEPS", "ENV_CONFIG_KEYS", "EnvBuilder", "build_env"]
 
@@ -138,7 +139,7 @@ class EnvBuilder:
         self._field: list[tuple[Agent, str | None]] = []
         self._coordinators: list[Agent] = []
         self._system: Agent | None = None
-        self._simulation: SimulationFn | None = None
+        self._simulation: SimulationFn | InPlaceSimulationFn | None = None
         self._max_steps = DEFAULT_MAX_STEPS
         self._agent_ids: list[str] | None = None
 
@@ -163,8 +164,8 @@ class EnvBuilder:
         self._system = system
         return self
 
-    def simulation(self, function: SimulationFn | None) -> EnvBuilder:
-        """Set the simulation function ``{agent_id: {feature: {field: value}}} -> same``."""
+    def simulation(self, function: SimulationFn | InPlaceSimulationFn | None) -> EnvBuilder:
+        """Set the simulation function (see :mod:`heron.envs.simulation` for its two forms)."""
         if function is not None and not callable(function):
             raise ConfigError(f"simulation must be callable or None, got {function!r}")
         self._simulation = function

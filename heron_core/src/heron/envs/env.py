@@ -6,7 +6,9 @@ One synchronous step:
    protocol passes its action down to its subordinates;
 2. every agent applies its action (``apply_action``), field agents first;
 3. the simulation function maps ``{agent_id: {feature: {field: value}}}``
-   to the next state, which is written back;
+   to the next state, which is written back (or, for an
+   :func:`~heron.envs.simulation.in_place_simulation`, sets the live
+   features directly);
 4. rewards are computed bottom-up (field agents, coordinators, system);
 5. observations are gathered from the new state.
 
@@ -20,7 +22,8 @@ agent's observation mode.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -31,15 +34,13 @@ from heron.core.errors import ActionError, SimulationError, UnknownAgentError
 from heron.core.flatten import collect_into
 from heron.core.observation import Observation, check_observation_mode
 from heron.envs.layout import StateLayout
+from heron.envs.simulation import AgentStates, InPlaceSimulationFn, LiveFeatures, SimulationFn, is_in_place
 
 if TYPE_CHECKING:
     from heron.core.policies import Policy
     from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 
-__all__ = ["AgentStates", "DefaultHeronEnv", "SimulationFn"]
-
-AgentStates = dict[str, dict[str, dict[str, Any]]]
-SimulationFn = Callable[[AgentStates], AgentStates]
+__all__ = ["DefaultHeronEnv"]
 
 
 class DefaultHeronEnv:
@@ -49,8 +50,8 @@ class DefaultHeronEnv:
         agents: all agents, hierarchy already linked, ordered field agents,
             coordinators, system agent.
         exposed_ids: ids of the agents that choose actions, in order.
-        simulation: the simulation function, or ``None`` when ``apply_action``
-            is the only dynamics.
+        simulation: the simulation function (see :mod:`heron.envs.simulation`),
+            or ``None`` when ``apply_action`` is the only dynamics.
         max_steps: episode length; the episode is truncated after it.
         env_id: a name for logs and error messages.
     """
@@ -61,30 +62,49 @@ class DefaultHeronEnv:
         self,
         agents: Sequence[Agent],
         exposed_ids: Sequence[str],
-        simulation: SimulationFn | None = None,
+        simulation: SimulationFn | InPlaceSimulationFn | None = None,
         max_steps: int = 50,
         env_id: str = "heron_env",
     ) -> None:
         self.env_id = env_id
         self.max_steps = int(max_steps)
-        self.simulation = simulation
+        self._simulation = simulation
+        self._in_place = is_in_place(simulation)
         self.all_agents: dict[str, Agent] = {agent.agent_id: agent for agent in agents}
         self.possible_agents: list[str] = list(exposed_ids)
         self.agents: list[str] = []
         self._active: frozenset[str] = frozenset()
+        # Agents that keep Agent.is_terminated never terminate: only the others are asked.
+        self._may_terminate = [
+            aid for aid in self.possible_agents if type(self.all_agents[aid]).is_terminated is not Agent.is_terminated
+        ]
         self._layout = StateLayout(agents)
         self._features_by_agent = [(a.agent_id, a.state.features) for a in agents if a.state.features]
+        self._live_features: LiveFeatures = MappingProxyType(
+            {aid: MappingProxyType(features) for aid, features in self._features_by_agent}
+        )
         self._observation_spaces: dict[tuple[str, str], gym.spaces.Box] = {}
         self._np_random: np.random.Generator | None = None
-        self._state64 = np.zeros(self._layout.size)
-        self._state32 = self._state64.astype(np.float32)
-        self._global: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+        # The float64 state, refilled in place on every read. What compute_local_reward and is_terminated
+        # receive are read-only views of it made once (valid during the call, as documented on Agent).
+        self._state_buffer = np.zeros(self._layout.size)
+        self._own_states = {
+            aid: MappingProxyType({name: _read_only(self._state_buffer[sl]) for name, sl in view.own})
+            for aid, view in self._layout.views.items()
+        }
+        # The float32 state observations are cut from: a new read-only array on every read (snapshots).
+        self._state32 = np.zeros(self._layout.size, dtype=np.float32)
         self.step_count = 0
         self.timestamp = 0.0
         self.jitter_seed: int | None = None
         self._agent_policies: dict[str, Policy] | None = None
         self._needs_reset = True
         self._read_state()
+
+    @property
+    def simulation(self) -> SimulationFn | InPlaceSimulationFn | None:
+        """The simulation function given at construction."""
+        return self._simulation
 
     # ------------------------------------------------------------- spaces
     def action_space(self, agent_id: str) -> gym.Space:
@@ -171,22 +191,19 @@ class DefaultHeronEnv:
         self.timestamp = float(self.step_count)
         truncated_all = self.step_count >= self.max_steps
         active = self.agents
-        all_agents, own_states = self.all_agents, self._own_states
-        observations: dict[str, Observation] = {}
-        rewards: dict[str, float] = {}
-        terminated: dict[str, bool] = {}
-        truncations: dict[str, bool] = {}
-        infos: dict[str, dict[str, Any]] = {}
-        for aid in active:
-            observations[aid] = self.observe(aid)
-            rewards[aid] = all_rewards[aid]
-            terminated[aid] = bool(all_agents[aid].is_terminated(own_states[aid]))
-            truncations[aid] = truncated_all
-            infos[aid] = {}
+        observe = self.observe
+        observations = {aid: observe(aid) for aid in active}
+        rewards = {aid: all_rewards[aid] for aid in active}
+        terminated = dict.fromkeys(active, False)
+        for aid in self._may_terminate:
+            if aid in terminated:
+                terminated[aid] = bool(self.all_agents[aid].is_terminated(self._own_states[aid]))
         if any(terminated.values()):
             self._set_active([aid for aid in active if not terminated[aid]])
         terminated["__all__"] = not self.agents
+        truncations = dict.fromkeys(active, truncated_all)
         truncations["__all__"] = truncated_all
+        infos: dict[str, dict[str, Any]] = {aid: {} for aid in active}
         self._needs_reset = truncated_all or not self.agents
         return observations, rewards, terminated, truncations, infos
 
@@ -220,8 +237,8 @@ class DefaultHeronEnv:
         if not isinstance(actions, (dict, Mapping)):
             raise ActionError(f"env {self.env_id!r}: actions must be a dict keyed by agent id, got {actions!r}")
         active = self._active
-        unknown = [aid for aid in actions if aid not in active]
-        if unknown:
+        if not active.issuperset(actions):
+            unknown = [aid for aid in actions if aid not in active]
             known = [aid for aid in unknown if aid in self.all_agents]
             detail = f" ({known} do not choose actions or are done)" if known else ""
             raise UnknownAgentError(
@@ -240,8 +257,15 @@ class DefaultHeronEnv:
         """Apply every agent's action, run the simulation function and read the new state."""
         for agent in self.all_agents.values():
             agent.apply_action()
-        if self.simulation is not None:
-            result = self.simulation(self.simulation_state())
+        if self._in_place:
+            result = self._simulation(self._live_features)
+            if result is not None:
+                raise SimulationError(
+                    f"env {self.env_id!r}: an in_place_simulation sets the features and returns None, "
+                    f"got {type(result).__name__}"
+                )
+        elif self._simulation is not None:
+            result = self._simulation(self.simulation_state())
             if not isinstance(result, (dict, Mapping)):
                 raise SimulationError(
                     f"env {self.env_id!r}: the simulation function must return the agent_states dict, "
@@ -273,11 +297,11 @@ class DefaultHeronEnv:
         view = self._layout.views.get(agent_id)
         if view is None:
             raise self._unknown_agent(agent_id)
-        state = self._state64
-        local = {key: state[sl] for key, sl in view.local}
-        global_info, global_vector = self._global_part()
-        return Observation.from_vectors(
-            local, global_info, self.timestamp, self._state32[view.local_index], global_vector
+        return Observation.from_state(
+            (self._state32, view.local, self._layout.global_entries),
+            self.timestamp,
+            self._state32[view.local_index],
+            self._global_vector,
         )
 
     def state(self) -> np.ndarray:
@@ -300,13 +324,6 @@ class DefaultHeronEnv:
         self.agents = list(agent_ids)
         self._active = frozenset(agent_ids)
 
-    def _global_part(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        if self._global is None:
-            state = self._state64
-            info = {key: state[sl] for key, sl in self._layout.global_entries}
-            self._global = (info, self._state32[self._layout.global_index])
-        return self._global
-
     def _read_state(self) -> None:
         values: list[float] = []
         for feature in self._layout.features:
@@ -318,16 +335,11 @@ class DefaultHeronEnv:
                     collect_into(value, f"{feature.name}.{name}", values)
         if len(values) != self._layout.size or not (math.isfinite(sum(values)) or np.isfinite(values).all()):
             self._raise_state_error()
-        state = np.array(values, dtype=np.float64)
-        state.flags.writeable = False
-        self._state64 = state
-        state32 = state.astype(np.float32)
-        state32.flags.writeable = False
+        self._state_buffer[:] = values
+        state32 = self._state_buffer.astype(np.float32)
+        state32.setflags(write=False)
         self._state32 = state32
-        self._global = None
-        self._own_states = {
-            aid: {name: state[sl] for name, sl in view.own} for aid, view in self._layout.views.items()
-        }
+        self._global_vector = state32[self._layout.global_index]
 
     def _raise_state_error(self) -> None:
         for slot, feature in zip(self._layout.slots, self._layout.features):
@@ -341,3 +353,8 @@ class DefaultHeronEnv:
             if not np.isfinite(vector).all():
                 raise SimulationError(f"{where} holds NaN or infinity: {feature.values()}")
         raise AssertionError("state error without a culprit")  # pragma: no cover
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array

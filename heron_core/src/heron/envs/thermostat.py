@@ -20,6 +20,7 @@ from heron.agents.field import FieldAgent
 from heron.core.action import Action
 from heron.core.features import Feature
 from heron.core.policies import Policy, obs_to_vector, vector_to_action
+from heron.envs.simulation import LiveFeatures, in_place_simulation
 
 __all__ = [
     "TARGET_TEMPERATURE",
@@ -82,18 +83,18 @@ class Thermostat(FieldAgent):
         return -abs(float(local_state["RoomTempFeature"][0]) - TARGET_TEMPERATURE)
 
 
-def thermostat_simulation(agent_states: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Cool every room toward ambient and leak heat toward the mean room temperature."""
-    rooms = [state["RoomTempFeature"] for state in agent_states.values() if "RoomTempFeature" in state]
-    mean = sum(room["temperature"] for room in rooms) / len(rooms)
+@in_place_simulation
+def thermostat_simulation(features: LiveFeatures) -> None:
+    """Cool every room toward ambient and leak heat toward the mean room temperature (in place)."""
+    rooms = [own["RoomTempFeature"] for own in features.values() if "RoomTempFeature" in own]
+    mean = sum(room.temperature for room in rooms) / len(rooms)
     for room in rooms:
-        temperature = room["temperature"]
-        room["temperature"] = (
+        temperature = room.temperature
+        room.temperature = (
             temperature
             + COOLING_RATE * (AMBIENT_TEMPERATURE - temperature)
             + LEAKAGE_RATE * (mean - temperature)
         )
-    return agent_states
 
 
 class ProportionalController(Policy):
