@@ -43,16 +43,14 @@ def median_time(measure: Callable[[], float], repeats: int) -> float:
     return statistics.median(measure() for _ in range(repeats))
 
 
-def alternating_times(
-    first: Callable[[], float], second: Callable[[], float], repeats: int
-) -> tuple[list[float], list[float]]:
-    """``repeats`` measurements of each, taken in alternation so that load drifting on a shared machine
-    hits both alike."""
-    firsts, seconds = [], []
+def alternating_times(*measures: Callable[[], float], repeats: int) -> tuple[list[float], ...]:
+    """``repeats`` measurements of each of ``measures``, taken in turn so that load drifting on a shared
+    machine hits all alike; one list per measure."""
+    series: tuple[list[float], ...] = tuple([] for _ in measures)
     for _ in range(repeats):
-        firsts.append(first())
-        seconds.append(second())
-    return firsts, seconds
+        for measure, times in zip(measures, series):
+            times.append(measure())
+    return series
 
 
 def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:

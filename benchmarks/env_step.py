@@ -2,9 +2,11 @@
 
 Two tables: the two-room env against the plain step (the ratio is the env
 layer's overhead; target <= 3x), and the cost per step with 2, 10, 100 and
-1000 rooms (target: linear in the number of agents). Both sides run in the
-same process, alternately, several times; medians and the median of the
-per-pair ratios are reported.
+1000 rooms (target: linear in the number of agents). The built-in thermostat
+uses an in-place simulation; the same env with the dict-contract simulation
+(a copy of the state in, the next state out) is measured beside it. All sides
+run in the same process, in turn, several times; medians and the median of
+the per-pair ratios are reported.
 
     python benchmarks/env_step.py [--quick]
 """
@@ -18,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 from common import alternating_times, machine, markdown_table, median_ratio, per_call
 
-from heron.envs import make_env
+from heron.envs import AgentStates, SimulationFn, build_env, make_env_config
 from heron.envs.thermostat import (
     AMBIENT_TEMPERATURE,
     COOLING_RATE,
@@ -52,15 +54,51 @@ def plain_step_factory(agent_ids: list[str]) -> Callable[[dict], tuple]:
     return step
 
 
-def env_step_seconds(num_rooms: int, steps: int) -> float:
-    env = make_env("thermostat", num_rooms=num_rooms, max_steps=10**9)
+def dict_contract_simulation(agent_states: AgentStates) -> AgentStates:
+    """The thermostat's simulation written against the dict contract: a copy of the state in, the next out."""
+    rooms = [state["RoomTempFeature"] for state in agent_states.values()]
+    mean = sum(room["temperature"] for room in rooms) / len(rooms)
+    for room in rooms:
+        temperature = room["temperature"]
+        room["temperature"] = (
+            temperature + COOLING_RATE * (AMBIENT_TEMPERATURE - temperature) + LEAKAGE_RATE * (mean - temperature)
+        )
+    return agent_states
+
+
+def thermostat_env(num_rooms: int, simulation: SimulationFn | None = None, **config: object):
+    """The built-in thermostat env, optionally with another simulation function."""
+    env_config = make_env_config("thermostat", num_rooms=num_rooms, max_steps=10**9, **config)
+    if simulation is not None:
+        env_config["simulation"] = simulation
+    return build_env(env_config)
+
+
+def check_same_dynamics(num_rooms: int = 3, steps: int = 20) -> None:
+    """All three sides compute the same temperatures from 20 C (else the comparison means nothing)."""
+    envs = [thermostat_env(num_rooms, simulation, initial_range=None)
+            for simulation in (None, dict_contract_simulation)]
+    plain = plain_step_factory(envs[0].possible_agents)
+    for env in envs:
+        env.reset(seed=0)
+    for step in range(steps):
+        actions = {aid: np.array([np.sin(step + index)]) for index, aid in enumerate(envs[0].possible_agents)}
+        expected = plain(actions)[0]
+        for env in envs:
+            observations = env.step(actions)[0]
+            for aid, obs in observations.items():
+                np.testing.assert_allclose(obs.local_vector(), expected[aid], rtol=1e-6)
+
+
+def env_step_seconds(num_rooms: int, steps: int, simulation: SimulationFn | None = None) -> float:
+    env = thermostat_env(num_rooms, simulation)
     env.reset(seed=0)
     actions = {aid: np.array([0.1]) for aid in env.agents}
     return per_call(lambda: env.step(actions), steps)
 
 
 def plain_step_seconds(num_rooms: int, steps: int) -> float:
-    agent_ids = make_env("thermostat", num_rooms=num_rooms).possible_agents
+    agent_ids = thermostat_env(num_rooms).possible_agents
     step = plain_step_factory(agent_ids)
     actions = {aid: np.array([0.1]) for aid in agent_ids}
     return per_call(lambda: step(actions), steps)
@@ -68,22 +106,32 @@ def plain_step_seconds(num_rooms: int, steps: int) -> float:
 
 def report(quick: bool = False) -> str:
     steps, repeats = (4000, 3) if quick else (20000, 9)
+    check_same_dynamics()
+    env_times, dict_times, plain_times = alternating_times(
+        lambda: env_step_seconds(2, steps),
+        lambda: env_step_seconds(2, steps, dict_contract_simulation),
+        lambda: plain_step_seconds(2, steps),
+        repeats=repeats,
+    )
+    plain = statistics.median(plain_times)
+    overhead = markdown_table(
+        ["two-room step", "us/step", "ratio to plain (median of pairs)"],
+        [("plain Python function", f"{plain * 1e6:.2f}", "1.00"),
+         ("DefaultHeronEnv.step, built-in thermostat (in-place simulation)",
+          f"{statistics.median(env_times) * 1e6:.2f}", f"{median_ratio(env_times, plain_times):.2f}"),
+         ("DefaultHeronEnv.step, the same with a dict-contract simulation",
+          f"{statistics.median(dict_times) * 1e6:.2f}", f"{median_ratio(dict_times, plain_times):.2f}")],
+    )
     rows = []
     for rooms in (2, 10, 100, 1000):
         n = max(20, steps * 2 // rooms)
         env_times, plain_times = alternating_times(
             lambda rooms=rooms, n=n: env_step_seconds(rooms, n),
             lambda rooms=rooms, n=n: plain_step_seconds(rooms, n),
-            repeats,
+            repeats=repeats,
         )
         rows.append((rooms, statistics.median(env_times), statistics.median(plain_times),
                      median_ratio(env_times, plain_times)))
-    two_env, two_plain, two_ratio = rows[0][1:]
-    overhead = markdown_table(
-        ["two-room step", "us/step", "ratio to plain (median of pairs)"],
-        [("plain Python function", f"{two_plain * 1e6:.2f}", "1.00"),
-         ("DefaultHeronEnv.step", f"{two_env * 1e6:.2f}", f"{two_ratio:.2f}")],
-    )
     base = rows[0][1] / rows[0][0]
     scaling = markdown_table(
         ["rooms", "env us/step", "us/step/agent", "per-agent cost vs 2 rooms", "plain us/step", "ratio to plain"],
@@ -91,9 +139,10 @@ def report(quick: bool = False) -> str:
          for r, e, p, ratio in rows],
     )
     return (
-        f"## Env step cost\n\nMachine: {machine()}. {repeats} alternating runs of each side; medians, and the "
-        f"median of the per-pair ratios.\n\n{overhead}\n\n"
-        f"Scaling with the number of agents (linear means a flat per-agent cost):\n\n{scaling}\n"
+        f"## Env step cost\n\nMachine: {machine()}. {repeats} runs of each side in turn; medians, and the "
+        f"median of the per-pair ratios. The three sides compute the same temperatures (checked first).\n\n"
+        f"{overhead}\n\nScaling with the number of agents, built-in thermostat "
+        f"(linear means a flat per-agent cost):\n\n{scaling}\n"
     )
 
 

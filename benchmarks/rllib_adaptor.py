@@ -131,7 +131,7 @@ def measure(num_rooms: int, steps: int, repeats: int) -> tuple[list[float], list
         seconds_per_step(heron, 500)  # warm up both (first forward passes, caches)
         seconds_per_step(plain, 500)
         heron_times, plain_times = alternating_times(
-            lambda: seconds_per_step(heron, steps), lambda: seconds_per_step(plain, steps), repeats
+            lambda: seconds_per_step(heron, steps), lambda: seconds_per_step(plain, steps), repeats=repeats
         )
     finally:
         heron.stop()

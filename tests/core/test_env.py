@@ -101,6 +101,9 @@ def test_observations_are_snapshots():
     before = obs["room_a"].vector().copy()
     env.step({"room_a": [1.0], "room_b": [1.0]})
     np.testing.assert_array_equal(obs["room_a"].vector(), before)
+    # the dicts are built on first access, from the state of the observation's own moment
+    assert obs["room_a"].local["RoomTempFeature"][0] == before[0]
+    assert [value[0] for value in obs["room_b"].global_info.values()] == before[1:].tolist()
     with pytest.raises(ValueError):
         obs["room_a"].local["RoomTempFeature"][0] = 0.0
 

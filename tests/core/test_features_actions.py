@@ -77,6 +77,22 @@ def test_action_clips_continuous_values_to_range():
     np.testing.assert_array_equal(action.c, [1.0, -0.5])
 
 
+@pytest.mark.parametrize("value", [[0.3, -0.5], [3.0, -0.5]], ids=["within range", "clipped"])
+def test_action_keeps_its_own_copy_of_the_callers_array(value):
+    given = np.array(value)
+    action = continuous().set_values(given)
+    stored = action.c.copy()
+    given[:] = 0.9
+    np.testing.assert_array_equal(action.c, stored)
+
+
+def test_action_range_is_read_only():
+    action = continuous()
+    with pytest.raises(ValueError, match="read-only"):
+        action.range[0][0] = -5.0
+    assert action.copy().range[1].tolist() == [1.0, 1.0]
+
+
 @pytest.mark.parametrize("bad", [[0.1], [0.1, 0.2, 0.3], [[0.1, 0.2, 0.3]]])
 def test_action_of_wrong_length_is_neither_truncated_nor_broadcast(bad):
     with pytest.raises(ActionError, match="expected 2"):
@@ -85,8 +101,12 @@ def test_action_of_wrong_length_is_neither_truncated_nor_broadcast(bad):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_action_is_an_error(bad):
-    with pytest.raises(ActionError, match=r"NaN or infinity"):
+    with pytest.raises(ActionError, match=r"a: action contains NaN or infinity"):
         continuous().set_values([0.0, bad])
+    with pytest.raises(ActionError, match=r"continuous action contains NaN or infinity"):
+        continuous().set_values(c=np.array([bad, 0.0]))
+    with pytest.raises(ActionError, match=r"discrete action contains NaN or infinity"):
+        Action("d").set_specs(ncats=[3]).set_values(d=[bad])
 
 
 def test_discrete_heads_validate_indices():

@@ -89,11 +89,18 @@ class Agent(ABC):
         return self.state.arrays()
 
     def compute_local_reward(self, local_state: Mapping[str, np.ndarray]) -> float:
-        """The agent's reward for the current state (default: sum of subordinates' rewards)."""
+        """The agent's reward for the current state (default: sum of subordinates' rewards).
+
+        ``local_state`` maps each own feature to its vector: read-only views of
+        the env's state, valid during the call (copy what you keep).
+        """
         return float(sum(sub.last_reward for sub in self.subordinates))
 
     def is_terminated(self, local_state: Mapping[str, np.ndarray]) -> bool:
-        """Whether the agent's episode ended (default: never; ``max_steps`` truncates)."""
+        """Whether the agent's episode ended (default: never; ``max_steps`` truncates).
+
+        ``local_state`` is what :meth:`compute_local_reward` receives.
+        """
         return False
 
     # -------------------------------------------------------------- reset

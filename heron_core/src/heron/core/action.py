@@ -122,15 +122,15 @@ class Action:
         if values is not None:
             if c is not None or d is not None:
                 raise ActionError(f"{self.owner}: pass either values or c=/d=, not both")
-            if isinstance(values, Action):
-                c, d = values.c, values.d
-            elif type(values) is np.ndarray or not isinstance(values, Mapping):
+            if type(values) is np.ndarray or not isinstance(values, (Action, Mapping)):
                 flat = self._as_array(values, "action", self.size)
                 if self.dim_c:
                     self._set_continuous(flat[: self.dim_c] if self.dim_d else flat, "action")
                 if self.dim_d:
                     self.d = self._as_discrete(flat[self.dim_c :], "action")
                 return self
+            if isinstance(values, Action):
+                c, d = values.c, values.d
             else:
                 unknown = set(values) - {"c", "d"}
                 if unknown:

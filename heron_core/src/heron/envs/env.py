@@ -92,6 +92,7 @@ class DefaultHeronEnv:
             aid: MappingProxyType({name: _read_only(self._state_buffer[sl]) for name, sl in view.own})
             for aid, view in self._layout.views.items()
         }
+        self._reward_inputs = [(aid, agent, self._own_states[aid]) for aid, agent in self.all_agents.items()]
         # The float32 state observations are cut from: a new read-only array on every read (snapshots).
         self._state32 = np.zeros(self._layout.size, dtype=np.float32)
         self.step_count = 0
@@ -191,9 +192,13 @@ class DefaultHeronEnv:
         self.timestamp = float(self.step_count)
         truncated_all = self.step_count >= self.max_steps
         active = self.agents
-        observe = self.observe
-        observations = {aid: observe(aid) for aid in active}
-        rewards = {aid: all_rewards[aid] for aid in active}
+        observations: dict[str, Observation] = {}
+        rewards: dict[str, float] = {}
+        infos: dict[str, dict[str, Any]] = {}
+        for aid in active:
+            observations[aid] = self.observe(aid)
+            rewards[aid] = all_rewards[aid]
+            infos[aid] = {}
         terminated = dict.fromkeys(active, False)
         for aid in self._may_terminate:
             if aid in terminated:
@@ -203,7 +208,6 @@ class DefaultHeronEnv:
         terminated["__all__"] = not self.agents
         truncations = dict.fromkeys(active, truncated_all)
         truncations["__all__"] = truncated_all
-        infos: dict[str, dict[str, Any]] = {aid: {} for aid in active}
         self._needs_reset = truncated_all or not self.agents
         return observations, rewards, terminated, truncations, infos
 
@@ -283,9 +287,8 @@ class DefaultHeronEnv:
     def compute_rewards(self) -> dict[str, float]:
         """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
         rewards: dict[str, float] = {}
-        own_states = self._own_states
-        for aid, agent in self.all_agents.items():
-            reward = float(agent.compute_local_reward(own_states[aid]))
+        for aid, agent, local_state in self._reward_inputs:
+            reward = float(agent.compute_local_reward(local_state))
             if not math.isfinite(reward):
                 raise SimulationError(f"env {self.env_id!r}: agent {aid!r} computed a non-finite reward {reward}")
             agent.last_reward = reward
@@ -326,13 +329,12 @@ class DefaultHeronEnv:
 
     def _read_state(self) -> None:
         values: list[float] = []
-        for feature in self._layout.features:
-            for name in feature._field_names:
-                value = getattr(feature, name)
-                if type(value) is float or type(value) is int:
-                    values.append(value)
-                else:
-                    collect_into(value, f"{feature.name}.{name}", values)
+        for feature, name in self._layout.fields:
+            value = getattr(feature, name)
+            if type(value) is float or type(value) is int:
+                values.append(value)
+            else:
+                collect_into(value, f"{feature.name}.{name}", values)
         if len(values) != self._layout.size or not (math.isfinite(sum(values)) or np.isfinite(values).all()):
             self._raise_state_error()
         self._state_buffer[:] = values

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heron.agents.base import Agent
+from heron.core.features import Feature
 
 __all__ = ["AgentView", "FeatureSlot", "StateLayout"]
 
@@ -80,6 +81,9 @@ class StateLayout:
                 slots_by_agent[agent.agent_id].append(slot)
         self.size = start
         self.features = [feature for agent in agents for feature in agent.state.features.values()]
+        self.fields: list[tuple[Feature, str]] = [  # (feature, field name) in state order
+            (feature, name) for feature in self.features for name in feature.field_names
+        ]
         self.global_entries: tuple[tuple[str, slice], ...] = tuple(
             (slot.key, slice(slot.start, slot.stop))
             for slot, feature in zip(self.slots, self.features)
