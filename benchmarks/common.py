@@ -13,8 +13,11 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-__all__ = ["alternating_times", "machine", "markdown_table", "median_ratio", "median_time", "per_call"]
+__all__ = ["alternating_times", "machine", "markdown_table", "median_ratio", "per_call"]
+
+_T = TypeVar("_T")
 
 
 def machine() -> str:
@@ -38,15 +41,10 @@ def per_call(function: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def median_time(measure: Callable[[], float], repeats: int) -> float:
-    """Median of ``repeats`` measurements (each a float of seconds)."""
-    return statistics.median(measure() for _ in range(repeats))
-
-
-def alternating_times(*measures: Callable[[], float], repeats: int) -> tuple[list[float], ...]:
+def alternating_times(*measures: Callable[[], _T], repeats: int) -> tuple[list[_T], ...]:
     """``repeats`` measurements of each of ``measures``, taken in turn so that load drifting on a shared
     machine hits all alike; one list per measure."""
-    series: tuple[list[float], ...] = tuple([] for _ in measures)
+    series: tuple[list[_T], ...] = tuple([] for _ in measures)
     for _ in range(repeats):
         for measure, times in zip(measures, series):
             times.append(measure())

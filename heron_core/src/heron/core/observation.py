@@ -44,7 +44,8 @@ class Observation:
         timestamp: simulation time of the observation.
 
     Values may be numbers, numpy arrays or (nested) lists/dicts of numbers;
-    vectors follow the insertion order of the dicts.
+    vectors follow the insertion order of the dicts. An env's observations
+    hold read-only float32 arrays, the same values as their vectors.
     """
 
     __slots__ = ("_global_info", "_global_vector", "_local", "_local_vector", "_source", "timestamp")

@@ -296,7 +296,11 @@ class DefaultHeronEnv:
         return rewards
 
     def observe(self, agent_id: str) -> Observation:
-        """The agent's observation of the current state (a snapshot: later steps do not change it)."""
+        """The agent's observation of the current state (a snapshot: later steps do not change it).
+
+        Its vectors are cut from the float32 state now; ``local`` and ``global_info``
+        are built from the same snapshot when first read.
+        """
         view = self._layout.views.get(agent_id)
         if view is None:
             raise self._unknown_agent(agent_id)
