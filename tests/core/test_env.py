@@ -281,3 +281,33 @@ def test_pettingzoo_parallel_api():
 
     parallel_api_test(HeronParallelEnv(make_env("thermostat", observation_mode="full")), num_cycles=60)
     parallel_seed_test(lambda: HeronParallelEnv(make_env("thermostat")))
+
+
+# ------------------------------------------------------------------ termination
+class Overheats(Thermostat):
+    """Done once its room is above 25 C."""
+
+    def is_terminated(self, local_state):
+        return float(local_state["RoomTempFeature"][0]) > 25.0
+
+
+def test_an_agent_that_terminates_leaves_the_acting_agents():
+    config = fixed_two_rooms()
+    config["agents"][1]["agent_cls"] = Overheats
+    env = build_env(config)
+    env.reset(seed=0)
+    _, _, terminated, _, _ = env.step({"room_a": [0.0], "room_b": [1.0]})  # room_b: 24 -> 24.7 -> 25.3
+    assert terminated == {"room_a": False, "room_b": False, "__all__": False}
+    _, _, terminated, _, _ = env.step({"room_a": [0.0], "room_b": [1.0]})
+    assert terminated == {"room_a": False, "room_b": True, "__all__": False}
+    assert env.agents == ["room_a"]
+    with pytest.raises(UnknownAgentError, match="room_b"):
+        env.step({"room_a": [0.0], "room_b": [0.0]})
+
+
+def test_is_terminated_set_on_the_instance_is_asked_too():
+    env = build_env(fixed_two_rooms())
+    env.reset(seed=0)
+    env.agent("room_a").is_terminated = lambda local_state: True
+    _, _, terminated, _, _ = env.step({"room_a": [0.0], "room_b": [0.0]})
+    assert terminated == {"room_a": True, "room_b": False, "__all__": False}

@@ -94,8 +94,8 @@ class Observation:
         return self._local
 
     @local.setter
-    def local(self, value: Mapping[str, Any]) -> None:
-        self._local = value
+    def local(self, value: Mapping[str, Any] | None) -> None:
+        self._local = value if value is not None else {}
         self._local_vector = None
 
     @property
@@ -107,8 +107,8 @@ class Observation:
         return self._global_info
 
     @global_info.setter
-    def global_info(self, value: Mapping[str, Any]) -> None:
-        self._global_info = value
+    def global_info(self, value: Mapping[str, Any] | None) -> None:
+        self._global_info = value if value is not None else {}
         self._global_vector = None
 
     @classmethod

@@ -74,10 +74,6 @@ class DefaultHeronEnv:
         self.possible_agents: list[str] = list(exposed_ids)
         self.agents: list[str] = []
         self._active: frozenset[str] = frozenset()
-        # Agents that keep Agent.is_terminated never terminate: only the others are asked.
-        self._may_terminate = [
-            aid for aid in self.possible_agents if type(self.all_agents[aid]).is_terminated is not Agent.is_terminated
-        ]
         self._layout = StateLayout(agents)
         self._features_by_agent = [(a.agent_id, a.state.features) for a in agents if a.state.features]
         self._live_features: LiveFeatures = MappingProxyType(
@@ -199,10 +195,7 @@ class DefaultHeronEnv:
             observations[aid] = self.observe(aid)
             rewards[aid] = all_rewards[aid]
             infos[aid] = {}
-        terminated = dict.fromkeys(active, False)
-        for aid in self._may_terminate:
-            if aid in terminated:
-                terminated[aid] = bool(self.all_agents[aid].is_terminated(self._own_states[aid]))
+        terminated = {aid: bool(self.all_agents[aid].is_terminated(self._own_states[aid])) for aid in active}
         if any(terminated.values()):
             self._set_active([aid for aid in active if not terminated[aid]])
         terminated["__all__"] = not self.agents
@@ -364,3 +357,4 @@ class DefaultHeronEnv:
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
+
