@@ -5,8 +5,8 @@ layer's overhead; target <= 3x), and the cost per step with 2, 10, 100 and
 1000 rooms (target: linear in the number of agents). The built-in thermostat
 uses an in-place simulation; the same env with the dict-contract simulation
 (a copy of the state in, the next state out) is measured beside it. All sides
-run in the same process, in turn, several times; medians and the median of
-the per-pair ratios are reported.
+run in the same process in short chunks, in turn, many times; medians and
+the median of the per-chunk ratios are reported.
 
     python benchmarks/env_step.py [--quick]
 """
@@ -90,28 +90,36 @@ def check_same_dynamics(num_rooms: int = 3, steps: int = 20) -> None:
                 np.testing.assert_allclose(obs.local_vector(), expected[aid], rtol=1e-6)
 
 
-def env_step_seconds(num_rooms: int, steps: int, simulation: SimulationFn | None = None) -> float:
+def env_stepper(num_rooms: int, simulation: SimulationFn | None = None) -> Callable[[], object]:
+    """One ``env.step`` with constant actions per call, on a reset env."""
     env = thermostat_env(num_rooms, simulation)
     env.reset(seed=0)
     actions = {aid: np.array([0.1]) for aid in env.agents}
-    return per_call(lambda: env.step(actions), steps)
+    return lambda: env.step(actions)
 
 
-def plain_step_seconds(num_rooms: int, steps: int) -> float:
+def plain_stepper(num_rooms: int) -> Callable[[], object]:
+    """One call of the plain step function with constant actions per call."""
     agent_ids = thermostat_env(num_rooms).possible_agents
     step = plain_step_factory(agent_ids)
     actions = {aid: np.array([0.1]) for aid in agent_ids}
-    return per_call(lambda: step(actions), steps)
+    return lambda: step(actions)
+
+
+def chunk_times(steppers: list[Callable[[], object]], steps: int, repeats: int) -> tuple[list[float], ...]:
+    """Seconds per step of each stepper: ``repeats`` chunks of ``steps`` steps, the steppers in turn.
+
+    Short chunks taken in turn keep a burst of load on the shared machine from landing on one side only.
+    """
+    return alternating_times(*[lambda stepper=stepper: per_call(stepper, steps) for stepper in steppers],
+                             repeats=repeats)
 
 
 def report(quick: bool = False) -> str:
-    steps, repeats = (4000, 3) if quick else (20000, 9)
+    agent_steps, repeats = (2000, 10) if quick else (2000, 60)
     check_same_dynamics()
-    env_times, dict_times, plain_times = alternating_times(
-        lambda: env_step_seconds(2, steps),
-        lambda: env_step_seconds(2, steps, dict_contract_simulation),
-        lambda: plain_step_seconds(2, steps),
-        repeats=repeats,
+    env_times, dict_times, plain_times = chunk_times(
+        [env_stepper(2), env_stepper(2, dict_contract_simulation), plain_stepper(2)], agent_steps // 2, repeats
     )
     plain = statistics.median(plain_times)
     overhead = markdown_table(
@@ -124,12 +132,8 @@ def report(quick: bool = False) -> str:
     )
     rows = []
     for rooms in (2, 10, 100, 1000):
-        n = max(20, steps * 2 // rooms)
-        env_times, plain_times = alternating_times(
-            lambda rooms=rooms, n=n: env_step_seconds(rooms, n),
-            lambda rooms=rooms, n=n: plain_step_seconds(rooms, n),
-            repeats=repeats,
-        )
+        env_times, plain_times = chunk_times([env_stepper(rooms), plain_stepper(rooms)],
+                                             max(5, agent_steps // rooms), repeats)
         rows.append((rooms, statistics.median(env_times), statistics.median(plain_times),
                      median_ratio(env_times, plain_times)))
     base = rows[0][1] / rows[0][0]
@@ -139,8 +143,9 @@ def report(quick: bool = False) -> str:
          for r, e, p, ratio in rows],
     )
     return (
-        f"## Env step cost\n\nMachine: {machine()}. {repeats} runs of each side in turn; medians, and the "
-        f"median of the per-pair ratios. The three sides compute the same temperatures (checked first).\n\n"
+        f"## Env step cost\n\nMachine: {machine()}. {repeats} chunks of {agent_steps} agent-steps per side, "
+        "the sides in turn; medians, and the median of the per-chunk ratios. The three sides compute the same "
+        "temperatures (checked first).\n\n"
         f"{overhead}\n\nScaling with the number of agents, built-in thermostat "
         f"(linear means a flat per-agent cost):\n\n{scaling}\n"
     )

@@ -11,7 +11,6 @@ range is an error.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -100,7 +99,7 @@ class Action:
         low.setflags(write=False)
         high.setflags(write=False)
         self._range = (low, high)
-        self._bounds = (low.tolist(), high.tolist())  # plain floats: the per-step range check stays in Python
+        self._bounds = list(zip(low.tolist(), high.tolist()))  # plain floats: the per-step check stays in Python
 
     @property
     def size(self) -> int:
@@ -147,8 +146,10 @@ class Action:
     def _set_continuous(self, values: np.ndarray, what: str) -> None:
         """Store a copy of ``values`` clipped to the range; NaN or infinity is an error."""
         items = values.tolist()
-        low, high = self._bounds
-        if all(map(operator.le, low, items)) and all(map(operator.le, items, high)):
+        for (low, high), value in zip(self._bounds, items):
+            if not low <= value <= high:  # also true for NaN
+                break
+        else:
             self.c = values.copy()  # within range (so finite), the usual case: no clipping needed
             return
         if not all(map(math.isfinite, items)):
