@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import operator
 from abc import ABC
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from heron.agents.protocols import Protocol
 
 __all__ = ["Agent"]
+
+_LAST_REWARD = operator.attrgetter("last_reward")
 
 
 class Agent(ABC):
@@ -94,7 +97,7 @@ class Agent(ABC):
         ``local_state`` maps each own feature to its vector: read-only views of
         the env's state, valid during the call (copy what you keep).
         """
-        return float(sum(sub.last_reward for sub in self.subordinates))
+        return float(sum(map(_LAST_REWARD, self.subordinates)))
 
     def is_terminated(self, local_state: Mapping[str, np.ndarray]) -> bool:
         """Whether the agent's episode ended (default: never; ``max_steps`` truncates).
