@@ -27,6 +27,7 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from heron.adaptors.rllib import RLlibBasedHeronEnv
+from heron.cli import fix_hash_seed
 from heron.envs.thermostat import (
     AMBIENT_TEMPERATURE,
     COOLING_RATE,
@@ -187,6 +188,7 @@ def report(quick: bool = False) -> str:
 
 
 def main() -> None:
+    fix_hash_seed()  # RLlib results repeat run to run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=10)

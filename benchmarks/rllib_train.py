@@ -32,6 +32,7 @@ import ray
 from common import machine, markdown_table
 from manual_train import EVAL_SEED, QUALITY, reference_returns
 
+from heron.cli import fix_hash_seed
 from heron.core import ExperimentSpec, make_trainer
 from heron.core.evaluation import evaluate_policies
 from heron.core.runs import SUMMARY_WINDOW
@@ -141,6 +142,7 @@ def report(quick: bool = False) -> str:
 
 
 def main() -> None:
+    fix_hash_seed()  # RLlib results repeat run to run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--eval-episodes", type=int, default=50)

@@ -16,12 +16,15 @@ from pathlib import Path
 
 from common import machine
 
+from heron.cli import fix_hash_seed
+
 HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = ["env_step", "event_driven", "manual_train", "rllib_adaptor", "rllib_train"]
 
 
 def main() -> None:
+    fix_hash_seed()  # RLlib results repeat run to run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller budgets (a smoke run, not for the README)")
     parser.add_argument("--out", type=Path, default=HERE / "REPORT.md")
