@@ -28,6 +28,7 @@ from heron.envs.thermostat import (
     LEAKAGE_RATE,
     TARGET_TEMPERATURE,
     TEMPERATURE_BOUNDS,
+    room_ids,
 )
 
 
@@ -100,7 +101,7 @@ def env_stepper(num_rooms: int, simulation: SimulationFn | None = None) -> Calla
 
 def plain_stepper(num_rooms: int) -> Callable[[], object]:
     """One call of the plain step function with constant actions per call."""
-    agent_ids = thermostat_env(num_rooms).possible_agents
+    agent_ids = room_ids(num_rooms)
     step = plain_step_factory(agent_ids)
     actions = {aid: np.array([0.1]) for aid in agent_ids}
     return lambda: step(actions)
