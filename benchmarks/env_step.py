@@ -20,8 +20,7 @@ from collections.abc import Callable
 import numpy as np
 from common import alternating_times, machine, markdown_table, median_ratio, per_call
 
-from heron.envs import AgentStates, SimulationFn, build_env, make_env_config
-from heron.envs.thermostat import (
+from heron.demo_envs.thermostat import (
     AMBIENT_TEMPERATURE,
     COOLING_RATE,
     HEATING_GAIN,
@@ -30,6 +29,8 @@ from heron.envs.thermostat import (
     TEMPERATURE_BOUNDS,
     room_ids,
 )
+from heron.envs import AgentStates, SimulationFn, build_env
+from heron.training import make_env_config
 
 
 def plain_step_factory(agent_ids: list[str]) -> Callable[[dict], tuple]:

@@ -21,9 +21,10 @@ import time
 
 from common import alternating_times, machine, markdown_table, median_ratio
 
-from heron.envs import make_env
-from heron.envs.thermostat import ProportionalController
-from heron.scheduling import EventDrivenRun, JitterType, ScheduleConfig
+from heron.demo_envs.thermostat import ProportionalController
+from heron.scheduling import JitterType, ScheduleConfig
+from heron.scheduling.runner import EventDrivenRun
+from heron.training import make_env
 
 SCHEDULE = ScheduleConfig.with_jitter(
     tick_interval=1.0, obs_delay=0.1, act_delay=0.2, jitter_type=JitterType.GAUSSIAN, jitter_ratio=0.1

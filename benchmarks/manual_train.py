@@ -34,11 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from heron.core import ExperimentSpec, make_trainer
-from heron.core.evaluation import evaluate_policies
-from heron.core.runs import SUMMARY_WINDOW
-from heron.envs import make_env
-from heron.envs.thermostat import ProportionalController
+from heron.demo_envs.thermostat import ProportionalController
+from heron.evaluation.episodes import evaluate_policies
+from heron.training import SUMMARY_WINDOW, ExperimentSpec, make_env, make_trainer
 
 QUALITY = 0.95
 EVAL_SEED = 1000

@@ -28,7 +28,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.cli import fix_hash_seed
-from heron.envs.thermostat import (
+from heron.demo_envs.thermostat import (
     AMBIENT_TEMPERATURE,
     COOLING_RATE,
     HEATING_GAIN,

@@ -33,10 +33,8 @@ from common import machine, markdown_table
 from manual_train import EVAL_SEED, QUALITY, reference_returns
 
 from heron.cli import fix_hash_seed
-from heron.core import ExperimentSpec, make_trainer
-from heron.core.evaluation import evaluate_policies
-from heron.core.runs import SUMMARY_WINDOW
-from heron.envs import make_env
+from heron.evaluation.episodes import evaluate_policies
+from heron.training import SUMMARY_WINDOW, ExperimentSpec, make_env, make_trainer
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heron.core.plugins import reset_plugin_manager
+from heron.training.plugins import reset_plugin_manager
 
 
 @pytest.fixture(autouse=True)

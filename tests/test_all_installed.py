@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from heron.core.plugins import get_plugin_manager
+from heron.training.plugins import get_plugin_manager
 
 
 def test_every_public_import_path_works_together():

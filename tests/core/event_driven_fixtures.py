@@ -8,7 +8,7 @@ import numpy as np
 
 from heron.agents import FieldAgent
 from heron.core import Action, Feature, Policy, obs_to_vector, vector_to_action
-from heron.envs.thermostat import TARGET_TEMPERATURE, ProportionalController
+from heron.demo_envs.thermostat import TARGET_TEMPERATURE, ProportionalController
 
 
 class FullModeController(ProportionalController):

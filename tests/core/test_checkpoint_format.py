@@ -1,4 +1,4 @@
-"""heron-core's portable policy format (heron.core.mlp) and checkpoint files (heron.core.checkpoint).
+"""heron-core's portable policy format (heron.portable.mlp) and checkpoint files (heron.portable.checkpoint).
 
 These tests need heron-core only: the format is what every backend exports to.
 """
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from heron.core import CheckpointError, ConfigError, UnknownAgentError
-from heron.core.checkpoint import (
+from heron.evaluation.episodes import evaluate_policies
+from heron.portable.checkpoint import (
     ARRAYS_FILE,
     METADATA_FILE,
     PolicyCheckpoint,
@@ -23,9 +24,8 @@ from heron.core.checkpoint import (
     save_checkpoint,
     write_directory_atomically,
 )
-from heron.core.evaluation import evaluate_policies
-from heron.core.mlp import ActionHead, MLPNetwork, MLPPolicy
-from heron.envs import make_env
+from heron.portable.mlp import ActionHead, MLPNetwork, MLPPolicy
+from heron.training import make_env
 
 
 def network(head=None, *, obs_dim=1, agent_ids=None, normalize=True, seed=0, hidden=(8,), activation="tanh"):

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from heron.core import ActionError, ConfigError, SimulationError, UnknownAgentError
-from heron.envs import EnvBuilder, build_env, make_env
-from heron.envs.thermostat import Thermostat, thermostat_config
+from heron.demo_envs.thermostat import Thermostat, thermostat_config
+from heron.envs import EnvBuilder, build_env
+from heron.training import make_env
 
 from .envs_fixtures import Battery, Charge, battery_config
 
@@ -179,8 +180,8 @@ def test_unknown_coordinator_and_bad_agent_class_are_errors():
 
 def test_agent_class_and_simulation_may_be_import_strings():
     config = thermostat_config()
-    config["agents"][0]["agent_cls"] = "heron.envs.thermostat:Thermostat"
-    config["simulation"] = "heron.envs.thermostat:thermostat_simulation"
+    config["agents"][0]["agent_cls"] = "heron.demo_envs.thermostat:Thermostat"
+    config["simulation"] = "heron.demo_envs.thermostat:thermostat_simulation"
     env = build_env(config)
     assert isinstance(env.agent("room_a"), Thermostat)
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from heron.core import ActionError, ConfigError, UnknownAgentError
-from heron.envs import build_env, make_env
-from heron.envs.thermostat import ProportionalController, thermostat_config
+from heron.demo_envs.thermostat import ProportionalController, thermostat_config
+from heron.envs import build_env
 from heron.scheduling import EpisodeAnalyzer, JitterType, ScheduleConfig, evaluate_event_driven
+from heron.training import make_env
 
 from .event_driven_fixtures import (
     BufferPolicy,

@@ -11,13 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from heron.cli.main import cli
-from heron.core import BackendSpec, ConfigError
-from heron.core.evaluation import evaluate_policies
-from heron.core.hookspecs import hookimpl
-from heron.core.plugins import get_plugin_manager
-from heron.envs import build_env, make_env
-from heron.envs.thermostat import ProportionalController, thermostat_config
-from heron.scheduling import SweepResult, plot_sweep, robustness_sweep, write_sweep_csv
+from heron.core import ConfigError
+from heron.demo_envs.thermostat import ProportionalController, thermostat_config
+from heron.envs import build_env
+from heron.evaluation import SweepResult, plot_sweep, robustness_sweep, write_sweep_csv
+from heron.evaluation.episodes import evaluate_policies
+from heron.training import BackendSpec, make_env
+from heron.training.hookspecs import hookimpl
+from heron.training.plugins import get_plugin_manager
 
 from .event_driven_fixtures import BuildingController
 

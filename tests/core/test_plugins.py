@@ -6,9 +6,10 @@ import types
 
 import pytest
 
-from heron.core import BackendError, BackendSpec
-from heron.core.hookspecs import hookimpl
-from heron.core.plugins import HeronPluginManager
+from heron.core import BackendError
+from heron.training import BackendSpec
+from heron.training.hookspecs import hookimpl
+from heron.training.plugins import HeronPluginManager
 
 
 def plugin_module(name: str, **hooks) -> types.ModuleType:

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from heron.core import ConfigError
-from heron.scheduling import DEFAULT_SCHEDULES, MIN_TICK_FACTOR, JitterType, ScheduleConfig
+from heron.agents import CoordinatorAgent, FieldAgent, SystemAgent
+from heron.scheduling import (
+    DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG,
+    DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG,
+    DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG,
+    JitterType,
+    ScheduleConfig,
+)
+from heron.scheduling.schedule_config import MIN_TICK_FACTOR
 
 
 def test_builders_set_the_documented_fields():
@@ -23,11 +31,20 @@ def test_builders_set_the_documented_fields():
 
 
 def test_level_defaults_order_field_coordinator_system_and_fit_a_100_time_unit_episode():
-    field, coordinator, system = (ScheduleConfig.default_for(level) for level in ("field", "coordinator", "system"))
+    field, coordinator, system = (
+        DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG,
+        DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG,
+        DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG,
+    )
     assert field.tick_interval < coordinator.tick_interval < system.tick_interval <= 100.0 / 10
-    assert set(DEFAULT_SCHEDULES) == {"field", "coordinator", "system"}
-    with pytest.raises(ConfigError, match="unknown agent level 'building'"):
-        ScheduleConfig.default_for("building")
+
+
+def test_each_agent_class_starts_with_its_level_default_and_keeps_a_given_config():
+    assert SystemAgent("operator").schedule_config is DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG
+    assert CoordinatorAgent("building").schedule_config is DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG
+    assert FieldAgent.default_schedule_config is DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG
+    given = ScheduleConfig(tick_interval=3.0)
+    assert CoordinatorAgent("building", schedule_config=given).schedule_config is given
 
 
 @pytest.mark.parametrize(

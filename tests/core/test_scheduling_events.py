@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from heron.scheduling import DEFAULT_PRIORITY, EventScheduler, EventType
+from heron.core import ConfigError
+from heron.scheduling import EventScheduler, EventType
+from heron.scheduling.event import DEFAULT_PRIORITY
 
 
 def collect(scheduler, t_end=math.inf):
@@ -44,9 +46,9 @@ def test_simulation_comes_first_at_equal_timestamps():
 
 def test_events_cannot_be_scheduled_in_the_past_or_at_nan():
     scheduler = EventScheduler(start_time=5.0)
-    with pytest.raises(ValueError, match=r"at t=4.0: the scheduler is at t=5.0"):
+    with pytest.raises(ConfigError, match=r"at t=4.0: the scheduler is at t=5.0"):
         scheduler.schedule(4.0, EventType.AGENT_TICK, "a")
-    with pytest.raises(ValueError, match="at t=nan"):
+    with pytest.raises(ConfigError, match="at t=nan"):
         scheduler.schedule(math.nan, EventType.AGENT_TICK, "a")
     scheduler.schedule(5.0, EventType.AGENT_TICK, "a")
     assert len(scheduler) == 1
@@ -93,5 +95,5 @@ def test_stop_ends_the_run_after_the_current_event():
 def test_an_event_without_handler_is_an_error():
     scheduler = EventScheduler()
     scheduler.schedule(0.0, EventType.MESSAGE_DELIVERY, "a")
-    with pytest.raises(LookupError, match="no handler for message_delivery"):
+    with pytest.raises(ConfigError, match="no handler for message_delivery"):
         scheduler.run_until(1.0, {EventType.AGENT_TICK: lambda event: None})

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from heron.core import ConfigError, SimulationError
-from heron.envs import build_env, in_place_simulation
-from heron.envs.simulation import is_in_place
-from heron.envs.thermostat import (
+from heron.demo_envs.thermostat import (
     AMBIENT_TEMPERATURE,
     COOLING_RATE,
     LEAKAGE_RATE,
@@ -16,6 +14,8 @@ from heron.envs.thermostat import (
     thermostat_config,
     thermostat_simulation,
 )
+from heron.envs import build_env, in_place_simulation
+from heron.envs.simulation import is_in_place
 
 
 def dict_thermostat(agent_states):

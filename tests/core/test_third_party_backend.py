@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from heron.core import ExperimentSpec, make_trainer
+from heron.training import ExperimentSpec, make_trainer
 
 PLUGIN = '''
 from __future__ import annotations
@@ -27,11 +27,11 @@ from pathlib import Path
 
 import click
 
-from heron.core import BackendSpec, EpisodeRecord, TrainingResult
-from heron.core.evaluation import run_episode
-from heron.core.hookspecs import hookimpl
+from heron.training import BackendSpec, EpisodeRecord, TrainingResult
+from heron.evaluation.episodes import run_episode
+from heron.training.hookspecs import hookimpl
 from heron.envs import build_env
-from heron.envs.thermostat import ProportionalController
+from heron.demo_envs.thermostat import ProportionalController
 
 
 class FixedGainTrainer:
@@ -83,7 +83,7 @@ def heron_commands(cli):
 '''
 
 TYPO_PLUGIN = '''
-from heron.core.hookspecs import hookimpl
+from heron.training.hookspecs import hookimpl
 
 
 @hookimpl
@@ -157,7 +157,7 @@ def test_verbose_backends_shows_modules_hooks_and_validation_errors(toy_distribu
     typo = next(line for line in lines if line.strip().startswith("toy_typo:"))
     assert "error:" in typo and "unknown hook(s) ['heron_backend']" in typo
     core = next(line for line in lines if line.strip().startswith("core:"))
-    assert "module heron.core.builtin from heron-core" in core and "hooks: heron_envs" in core
+    assert "module heron.demo_envs.plugin from heron-core" in core and "hooks: heron_envs" in core
 
 
 def test_plugin_command_is_added_to_the_cli(toy_distribution):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from heron.core import Action
-from heron.envs.thermostat import HEATING_GAIN, TEMPERATURE_BOUNDS, Thermostat, thermostat_config
+from heron.demo_envs.thermostat import HEATING_GAIN, TEMPERATURE_BOUNDS, Thermostat, thermostat_config
 
 
 class DiscreteThermostat(Thermostat):

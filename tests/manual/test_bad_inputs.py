@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from heron.backends.manual import ManualConfig, ManualTrainer
-from heron.core import BackendError, ConfigError, ExperimentSpec, make_trainer
-from heron.envs.thermostat import Thermostat
+from heron.core import BackendError, ConfigError
+from heron.demo_envs.thermostat import Thermostat
+from heron.training import ExperimentSpec, make_trainer
 
 from .manual_fixtures import variant_config
 

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 from heron.backends.manual.trainer import ManualTrainer
 from heron.cli.main import cli
-from heron.core.checkpoint import load_checkpoint, load_policies
-from heron.core.evaluation import evaluate_policies
-from heron.envs import EnvSpec, make_env
-from heron.envs import registry as env_registry
-from heron.envs.thermostat import ProportionalController
+from heron.demo_envs.thermostat import ProportionalController
+from heron.evaluation.episodes import evaluate_policies
+from heron.portable.checkpoint import load_checkpoint, load_policies
+from heron.training import EnvSpec, make_env
+from heron.training import registry as env_registry
 
 from .manual_fixtures import variant_config
 
@@ -137,7 +137,7 @@ def test_bad_options_are_usage_errors(tmp_path, args, message):
 
 
 def test_mappo_on_agents_with_different_spaces_is_a_one_line_error(tmp_path, monkeypatch):
-    from heron.envs.thermostat import Thermostat
+    from heron.demo_envs.thermostat import Thermostat
 
     spec = EnvSpec("mixed_modes", lambda: variant_config(Thermostat, modes=["local", "full"]), "test env")
     monkeypatch.setitem(env_registry._runtime, spec.name, spec)

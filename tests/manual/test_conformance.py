@@ -1,6 +1,6 @@
 """The manual backend passes HERON's backend conformance suite."""
 
-from heron.core.testing import BackendConformance
+from heron.testing.conformance import BackendConformance
 
 
 class TestManualBackend(BackendConformance):

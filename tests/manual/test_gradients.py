@@ -7,7 +7,7 @@ import pytest
 
 from heron.backends.manual.network import MLP, Adam, clip_by_global_norm
 from heron.backends.manual.reinforce import actor_loss, discounted_returns, sample_actions, value_loss
-from heron.core.mlp import ActionHead
+from heron.portable.mlp import ActionHead
 
 EPS = 1e-6
 TOLERANCE = 1e-6  # relative error of analytic vs numeric gradient

@@ -8,9 +8,10 @@ import pytest
 from heron.backends.manual.groups import make_groups
 from heron.backends.manual.rollout import EnvBatch
 from heron.core import Policy, obs_to_vector, vector_to_action
-from heron.core.evaluation import run_episode
-from heron.envs import build_env, make_env_config
-from heron.envs.thermostat import ProportionalController
+from heron.demo_envs.thermostat import ProportionalController
+from heron.envs import build_env
+from heron.evaluation.episodes import run_episode
+from heron.training import make_env_config
 
 from .manual_fixtures import OverheatingThermostat, variant_config
 

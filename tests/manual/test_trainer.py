@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from heron.backends.manual import ManualTrainer
-from heron.core import CheckpointError, ExperimentSpec, make_trainer
-from heron.core.checkpoint import load_checkpoint, load_policies, save_checkpoint
-from heron.core.evaluation import evaluate_policies
-from heron.core.mlp import MLPPolicy
-from heron.core.runs import summarize_returns
-from heron.envs import build_env, make_env
+from heron.core import CheckpointError
+from heron.envs import build_env
+from heron.evaluation.episodes import evaluate_policies
+from heron.portable.checkpoint import load_checkpoint, load_policies, save_checkpoint
+from heron.portable.mlp import MLPPolicy
+from heron.training import ExperimentSpec, make_env, make_trainer, summarize_returns
 
 from .manual_fixtures import DiscreteThermostat, variant_config
 
@@ -168,9 +168,9 @@ def test_saved_policies_run_with_heron_core_alone(tmp_path):
     assert load_checkpoint(path).info["backend"] == "manual"
     code = (
         "import sys; sys.modules['heron.backends'] = None\n"  # the backend cannot be imported
-        "from heron.core.checkpoint import load_policies\n"
-        "from heron.core.evaluation import evaluate_policies\n"
-        "from heron.envs import make_env\n"
+        "from heron.portable.checkpoint import load_policies\n"
+        "from heron.evaluation.episodes import evaluate_policies\n"
+        "from heron.training import make_env\n"
         "print(repr(evaluate_policies(make_env('thermostat'), load_policies(sys.argv[1]), 3, 7)))\n"
     )
     output = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import ray
 
-from heron.agents.field import FieldAgent
+from heron.agents.field_agent import FieldAgent
 from heron.core.action import Action
-from heron.core.features import Feature
-from heron.envs.thermostat import RoomTempFeature, Thermostat, thermostat_config, thermostat_simulation
+from heron.core.feature import Feature
+from heron.demo_envs.thermostat import RoomTempFeature, Thermostat, thermostat_config, thermostat_simulation
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,13 +13,13 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.connectors.env_to_module import MeanStdFilter
 
 from heron.adaptors.rllib import OBS_KEY, RLlibBasedHeronEnv
-from heron.backends.rllib.bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
+from heron.adaptors.rllib_module_bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
 from heron.backends.rllib.configs import ippo_config, mappo_config
 from heron.backends.rllib.export import export_bridges, export_policies
-from heron.core.checkpoint import load_policies
 from heron.core.errors import BackendError
-from heron.core.evaluation import evaluate_policies
 from heron.envs import build_env
+from heron.evaluation.episodes import evaluate_policies
+from heron.portable.checkpoint import load_policies
 
 SMALL = {"train_batch_size": 200, "minibatch_size": 100, "num_epochs": 2}
 
@@ -160,9 +160,9 @@ def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_room
     np.testing.assert_allclose(expected, evaluate_policies(env, live, 2, seed=9), rtol=1e-5)
     script = (
         "import sys; sys.modules['ray'] = sys.modules['torch'] = None\n"
-        "from heron.core.checkpoint import load_policies\n"
-        "from heron.core.evaluation import evaluate_policies\n"
-        "from heron.envs import make_env\n"
+        "from heron.portable.checkpoint import load_policies\n"
+        "from heron.evaluation.episodes import evaluate_policies\n"
+        "from heron.training import make_env\n"
         f"print(evaluate_policies(make_env('thermostat'), load_policies({str(tmp_path / 'portable')!r}), 2, seed=9))"
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout

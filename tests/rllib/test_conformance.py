@@ -1,8 +1,8 @@
-"""The RLlib backend passes HERON's backend conformance suite (heron.core.testing)."""
+"""The RLlib backend passes HERON's backend conformance suite (heron.testing.conformance)."""
 
 from __future__ import annotations
 
-from heron.core.testing import BackendConformance
+from heron.testing.conformance import BackendConformance
 
 
 class TestRLlibBackend(BackendConformance):

@@ -10,8 +10,8 @@ from ray.rllib.utils.pre_checks.env import check_multiagent_environments
 
 from heron.adaptors.rllib import AGENT_INDEX_KEY, OBS_KEY, STATE_KEY, RLlibBasedHeronEnv
 from heron.core.errors import ActionError, ConfigError, UnknownAgentError
+from heron.demo_envs.thermostat import thermostat_simulation
 from heron.envs import build_env, in_place_simulation
-from heron.envs.thermostat import thermostat_simulation
 
 
 @pytest.mark.parametrize("global_state", [False, True])

@@ -8,8 +8,8 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.callbacks.callbacks import RLlibCallback
 
 from heron.adaptors.rllib import RLlibBasedHeronEnv
+from heron.adaptors.rllib_module_bridge import policies_from_algorithm
 from heron.adaptors.rllib_runner import EVENT_DRIVEN_KEY, HeronEnvRunner
-from heron.backends.rllib.bridge import policies_from_algorithm
 from heron.backends.rllib.configs import mappo_config
 from heron.core.errors import ConfigError
 from heron.scheduling import ScheduleConfig
@@ -60,7 +60,7 @@ def test_the_issue_example_trains_and_evaluates_event_driven(agents):
 @pytest.fixture(scope="module")
 def evaluating_algo():
     """MAPPO (global-state observations) whose evaluation runs event-driven with uneven agent timing."""
-    from heron.envs.thermostat import thermostat_config
+    from heron.demo_envs.thermostat import thermostat_config
 
     schedule = {"room_a": ScheduleConfig(tick_interval=1.0, obs_delay=0.2),
                 "room_b": ScheduleConfig(tick_interval=2.0, act_delay=0.5)}

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from heron.core import BackendSpec, CheckpointError, ConfigError, EpisodeRecord, Policy, TrainingResult
-from heron.core.evaluation import run_episode
-from heron.core.hookspecs import hookimpl
+from heron.core import CheckpointError, ConfigError, Policy
 from heron.core.policies import obs_to_vector, vector_to_action
 from heron.envs import build_env
+from heron.evaluation.episodes import run_episode
+from heron.training import BackendSpec, EpisodeRecord, TrainingResult
+from heron.training.hookspecs import hookimpl
 
 DEFAULTS = {"population": 16, "elite_frac": 0.25, "init_std": 0.5, "min_std": 0.02}
 

@@ -1,6 +1,6 @@
 """The example backend passes HERON's backend conformance suite."""
 
-from heron.core.testing import BackendConformance
+from heron.testing.conformance import BackendConformance
 
 
 class TestCEMBackend(BackendConformance):

@@ -4,7 +4,7 @@ Example::
 
     from ray.rllib.algorithms.ppo import PPOConfig
     from heron.adaptors.rllib import RLlibBasedHeronEnv
-    from heron.envs.thermostat import thermostat_config
+    from heron.demo_envs.thermostat import thermostat_config
 
     config = (
         PPOConfig()
@@ -40,8 +40,8 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from heron.core.errors import ConfigError
 from heron.core.observation import Observation
+from heron.envs.simple import DefaultHeronEnv
 from heron.envs.builder import build_env
-from heron.envs.env import DefaultHeronEnv
 
 __all__ = ["ADAPTOR_KEYS", "AGENT_INDEX_KEY", "OBS_KEY", "STATE_KEY", "RLlibBasedHeronEnv", "split_env_config"]
 
@@ -78,7 +78,7 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
             ``EnvContext``, which is a dict.
 
     Attributes:
-        heron_env: the wrapped :class:`~heron.envs.env.DefaultHeronEnv`.
+        heron_env: the wrapped :class:`~heron.envs.base.DefaultHeronEnv`.
         global_state: whether observations carry the agent-specific global state.
     """
 

@@ -17,11 +17,11 @@ config carries :meth:`HeronEnvRunner.evaluation_config` instead, on every ``samp
 1. builds the HERON env from ``env_config`` (once; closed by ``stop()``) and resets it (seeded from
    ``.debugging(seed=...)`` and the runner index when a seed is set);
 2. wraps the runner's current RLModules and connector pipelines as HERON policies
-   (:class:`~heron.backends.rllib.bridge.RLlibModuleBridge`: deterministic actions, RLlib's action
+   (:class:`~heron.adaptors.rllib_module_bridge.RLlibModuleBridge`: deterministic actions, RLlib's action
    rescaling and observation filter);
 3. runs :func:`heron.scheduling.run_event_driven` up to ``t_end`` with the given schedule;
 4. returns one ``MultiAgentEpisode`` per run with the run's real observations, actions and rewards
-   (see :mod:`heron.backends.rllib.episodes`), after RLlib's ``on_episode_end`` callbacks.
+   (see :mod:`heron.adaptors.rllib_episodes`), after RLlib's ``on_episode_end`` callbacks.
 
 Its metrics go through the runner's ``MetricsLogger`` under RLlib's own keys (``episode_return_mean``,
 ``agent_episode_returns_mean``, ``num_episodes``, ...) and under ``heron_event_driven`` (``num_events``,
@@ -68,13 +68,13 @@ from ray.rllib.utils.metrics import (
 )
 
 from heron.adaptors.rllib import RLlibBasedHeronEnv
-from heron.backends.rllib.bridge import bridges_for
-from heron.backends.rllib.episodes import EventDrivenRecorder, event_driven_episode
-from heron.backends.rllib.validation import check_policy_mapping
+from heron.adaptors.rllib_episodes import EventDrivenRecorder, event_driven_episode
+from heron.adaptors.rllib_module_bridge import bridges_for
+from heron.adaptors.rllib_validation import check_policy_mapping
 from heron.core.errors import ConfigError, HeronError
 from heron.scheduling.analysis import EventDrivenStats
-from heron.scheduling.config import ScheduleConfig, coerce_schedule_config
 from heron.scheduling.runner import run_event_driven
+from heron.scheduling.schedule_config import ScheduleConfig, coerce_schedule_config
 
 __all__ = ["EVENT_DRIVEN_KEY", "SETUP_ERROR_KEY", "EventDrivenSettings", "HeronEnvRunner"]
 

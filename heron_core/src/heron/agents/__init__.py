@@ -1,18 +1,17 @@
 """Agents of the HERON hierarchy: field agents, coordinators and the system agent."""
 
 from heron.agents.base import Agent
-from heron.agents.coordinator import CoordinatorAgent
-from heron.agents.field import FieldAgent
-from heron.agents.protocols import Protocol, VerticalProtocol
-from heron.agents.state import State
-from heron.agents.system import SystemAgent
+from heron.agents.constants import COORDINATOR_LEVEL, FIELD_LEVEL, SYSTEM_LEVEL
+from heron.agents.coordinator_agent import CoordinatorAgent
+from heron.agents.field_agent import FieldAgent
+from heron.agents.system_agent import SystemAgent
 
 __all__ = [
+    "COORDINATOR_LEVEL",
+    "FIELD_LEVEL",
+    "SYSTEM_LEVEL",
     "Agent",
     "CoordinatorAgent",
     "FieldAgent",
-    "Protocol",
-    "State",
     "SystemAgent",
-    "VerticalProtocol",
 ]

@@ -6,18 +6,18 @@ import copy
 import operator
 from abc import ABC
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from heron.agents.state import State
+from heron.agents.constants import FIELD_LEVEL
 from heron.core.action import Action
 from heron.core.errors import ConfigError
-from heron.core.features import Feature
+from heron.core.feature import Feature
 from heron.core.observation import check_observation_mode
-
-if TYPE_CHECKING:
-    from heron.agents.protocols import Protocol
+from heron.core.state import State
+from heron.protocols.base import Protocol
+from heron.scheduling.schedule_config import DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG, ScheduleConfig
 
 __all__ = ["Agent"]
 
@@ -29,15 +29,17 @@ class Agent(ABC):
 
     Args:
         agent_id: unique, non-empty id.
-        features: the agent's :class:`~heron.core.features.Feature` instances. Their
+        features: the agent's :class:`~heron.core.feature.Feature` instances. Their
             values at construction are the ones restored on every reset.
         observation_mode: what the agent's policy observes (``"local"``,
             ``"full"`` or ``"global"``).
-        schedule_config: timing of the agent in event-driven runs (see
-            :mod:`heron.scheduling`); ``None`` uses the level's default.
+        schedule_config: timing of the agent in event-driven runs (a
+            :class:`~heron.scheduling.ScheduleConfig` or a dict of its fields);
+            ``None`` uses the class's ``default_schedule_config``.
     """
 
-    level: ClassVar[str] = "field"
+    level: ClassVar[str] = FIELD_LEVEL
+    default_schedule_config: ClassVar[ScheduleConfig] = DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG
 
     def __init__(
         self,
@@ -55,7 +57,7 @@ class Agent(ABC):
         self.state = State(features, agent_id)
         self._initial_values = copy.deepcopy(self.state.to_dict())
         self.observation_mode = check_observation_mode(observation_mode, f"agent {agent_id!r}")
-        self.schedule_config = schedule_config
+        self.schedule_config = self.default_schedule_config if schedule_config is None else schedule_config
         self.upper: Agent | None = None
         self.subordinates: list[Agent] = []
         self.protocol: Protocol | None = None

@@ -21,8 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from heron.core.errors import HeronError
-from heron.core.plugins import get_plugin_manager
-from heron.core.training import ALGORITHMS, ExperimentSpec, TrainingResult, make_trainer
+from heron.training.experiment import ALGORITHMS, ExperimentSpec, TrainingResult, make_trainer
+from heron.training.plugins import get_plugin_manager
 
 __all__ = ["cli"]
 
@@ -101,7 +101,7 @@ def backends(verbose: bool) -> None:
 @cli.command()
 def envs() -> None:
     """List registered environments."""
-    from heron.envs.registry import env_specs
+    from heron.training.registry import env_specs
 
     table = Table(title="HERON environments")
     table.add_column("name")
@@ -139,7 +139,7 @@ def _progress() -> Progress:
 
 
 def _summary_table(results: Sequence[TrainingResult], title: str) -> Table:
-    from heron.core.runs import SUMMARY_WINDOW, summarize_returns
+    from heron.training import SUMMARY_WINDOW, summarize_returns
 
     table = Table(title=title)
     for column in ("algo", "episodes", f"first {SUMMARY_WINDOW}", f"last {SUMMARY_WINDOW}",
@@ -186,8 +186,9 @@ def train(
     out_root: str,
 ) -> None:
     """Train on an environment and write a run folder (metrics CSV, learning curve PNG, checkpoints)."""
-    from heron.core.runs import new_run_dir, plot_learning_curves, write_json_atomic, write_metrics_csv
-    from heron.envs.registry import reference_return
+    from heron.runs.folder import new_run_dir, plot_learning_curves, write_metrics_csv
+    from heron.training.registry import reference_return
+    from heron.utils.files import write_json_atomic
 
     if episodes is not None and episodes < 1:
         raise click.BadParameter(f"must be a positive integer, got {episodes}", param_hint="--episodes")
@@ -272,15 +273,10 @@ def _evaluate_event_driven(
     """``heron evaluate --event-driven``: a table (and, for a sweep, a PNG and a CSV) of team return vs timing."""
     import numpy as np
 
-    from heron.envs.registry import make_env
-    from heron.scheduling import (
-        event_driven_returns,
-        plot_sweep,
-        resolve_schedules,
-        robustness_sweep,
-        sync_reference,
-        write_sweep_csv,
-    )
+    from heron.evaluation import plot_sweep, robustness_sweep, sync_reference, write_sweep_csv
+    from heron.evaluation.robustness import event_driven_returns
+    from heron.scheduling.runner import resolve_schedules
+    from heron.training.registry import make_env
 
     values = {name: _parse_values(text, "--" + name.replace("_", "-")) for name, text in timing.items() if text}
     swept = [name for name, given in values.items() if len(given) > 1]
@@ -364,12 +360,12 @@ def evaluate(
     """
     import numpy as np
 
-    from heron.core.evaluation import evaluate_policies
-    from heron.envs.registry import make_env
+    from heron.evaluation.episodes import evaluate_policies
+    from heron.training.registry import make_env
 
     if episodes < 1:
         raise click.BadParameter(f"must be a positive integer, got {episodes}", param_hint="--episodes")
-    from heron.scheduling import SWEEP_PARAMETERS  # the timing options, in their order
+    from heron.evaluation import SWEEP_PARAMETERS  # the timing options, in their order
 
     timing = dict(zip(SWEEP_PARAMETERS, (tick_interval, obs_delay, act_delay, msg_delay, jitter_ratio), strict=True))
     run = _read_run(run_dir)
@@ -394,7 +390,7 @@ def evaluate(
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def compare(run_dirs: Sequence[Path]) -> None:
     """Compare the learning figures of one or more run folders."""
-    from heron.core.runs import SUMMARY_WINDOW, summarize_returns
+    from heron.training import SUMMARY_WINDOW, summarize_returns
 
     table = Table(title="training runs")
     for column in ("run", "backend", "algorithm", "episodes", f"first {SUMMARY_WINDOW}", f"last {SUMMARY_WINDOW}",

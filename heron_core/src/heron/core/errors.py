@@ -12,6 +12,7 @@ __all__ = [
     "BackendError",
     "CheckpointError",
     "ConfigError",
+    "EnvNotResetError",
     "HeronError",
     "ObservationError",
     "SimulationError",
@@ -29,6 +30,10 @@ class ConfigError(HeronError, ValueError):
 
 class ActionError(HeronError, ValueError):
     """An action has the wrong shape, a non-finite value or an invalid index."""
+
+
+class EnvNotResetError(HeronError, RuntimeError):
+    """``step`` was called before ``reset``, or after the episode ended."""
 
 
 class ObservationError(HeronError, ValueError):

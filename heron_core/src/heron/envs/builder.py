@@ -34,15 +34,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron.agents.base import Agent
-from heron.agents.coordinator import CoordinatorAgent
-from heron.agents.field import FieldAgent
-from heron.agents.protocols import make_protocol
-from heron.agents.system import SystemAgent
+from heron.agents.coordinator_agent import CoordinatorAgent
+from heron.agents.field_agent import FieldAgent
+from heron.agents.system_agent import SystemAgent
 from heron.core.errors import ConfigError
-from heron.core.features import Feature
+from heron.core.feature import Feature
 from heron.core.observation import check_observation_mode
-from heron.envs.env import DefaultHeronEnv
+from heron.envs.simple import DefaultHeronEnv
 from heron.envs.simulation import InPlaceSimulationFn, SimulationFn
+from heron.protocols.registry import make_protocol
 
 __all__ = ["DEFAULT_MAX_STEPS", "ENV_CONFIG_KEYS", "EnvBuilder", "build_env"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from heron.envs.env import DefaultHeronEnv
+from heron.envs.base import BaseEnv
 
 try:
     from pettingzoo.utils.env import ParallelEnv
@@ -29,7 +29,7 @@ class HeronParallelEnv(ParallelEnv):
     ``state()`` is the env's full state vector (for centralized critics).
     """
 
-    def __init__(self, env: DefaultHeronEnv) -> None:
+    def __init__(self, env: BaseEnv) -> None:
         self.env = env
         self.metadata = {"name": env.env_id, "is_parallelizable": True}
         self.possible_agents = list(env.possible_agents)

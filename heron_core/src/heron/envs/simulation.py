@@ -5,7 +5,7 @@ By default a simulation function receives a copy of every agent's features as
 the same shape; the env writes it back into the features.
 
 A function decorated with :func:`in_place_simulation` instead receives the
-agents' live :class:`~heron.core.features.Feature` objects as read-only
+agents' live :class:`~heron.core.feature.Feature` objects as read-only
 mappings ``{agent_id: {feature_name: feature}}``, sets their fields directly
 and returns ``None``. It skips the copy and the write-back, which is most of
 what the env spends on the simulation. Either way the env checks the new
@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from heron.core.errors import ConfigError
-from heron.core.features import Feature
+from heron.core.feature import Feature
 
 __all__ = [
     "AgentStates",

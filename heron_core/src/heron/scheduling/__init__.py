@@ -16,46 +16,29 @@ Example::
 """
 
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
-from heron.scheduling.config import DEFAULT_SCHEDULES, MIN_TICK_FACTOR, JitterType, ScheduleConfig
-from heron.scheduling.events import DEFAULT_PRIORITY, Event, EventScheduler, EventType
-from heron.scheduling.robustness import (
-    SWEEP_PARAMETERS,
-    SweepResult,
-    event_driven_returns,
-    plot_sweep,
-    robustness_sweep,
-    sync_reference,
-    write_sweep_csv,
+from heron.scheduling.event import Event, EventType
+from heron.scheduling.runner import EventDrivenEnv, evaluate_event_driven, run_event_driven
+from heron.scheduling.schedule_config import (
+    DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG,
+    DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG,
+    DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG,
+    JitterType,
+    ScheduleConfig,
 )
-from heron.scheduling.runner import (
-    EventDrivenRun,
-    evaluate_event_driven,
-    jitter_streams,
-    resolve_schedules,
-    run_event_driven,
-)
+from heron.scheduling.scheduler import EventScheduler
 
 __all__ = [
-    "DEFAULT_PRIORITY",
-    "DEFAULT_SCHEDULES",
-    "MIN_TICK_FACTOR",
-    "SWEEP_PARAMETERS",
+    "DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG",
+    "DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG",
+    "DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG",
     "EpisodeAnalyzer",
     "Event",
-    "EventDrivenRun",
+    "EventDrivenEnv",
     "EventDrivenStats",
     "EventScheduler",
     "EventType",
     "JitterType",
     "ScheduleConfig",
-    "SweepResult",
     "evaluate_event_driven",
-    "event_driven_returns",
-    "jitter_streams",
-    "plot_sweep",
-    "resolve_schedules",
-    "robustness_sweep",
     "run_event_driven",
-    "sync_reference",
-    "write_sweep_csv",
 ]

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from heron.core.errors import ConfigError
-from heron.core.plotting import png_figure
-from heron.scheduling.events import Event
+from heron.scheduling.event import Event
+from heron.utils.plotting import png_figure
 
 __all__ = ["EpisodeAnalyzer", "EventDrivenStats"]
 

@@ -1,4 +1,4 @@
-"""Event-driven runs of a :class:`~heron.envs.env.DefaultHeronEnv`.
+"""Event-driven runs of a HERON env (any object with the :class:`EventDrivenEnv` interface).
 
 The run reuses the env's own step pieces (``observe``, ``apply_actions``,
 ``simulate``, ``compute_rewards``), so a policy sees exactly the observation
@@ -56,31 +56,90 @@ import copy
 import hashlib
 import math
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
-from heron.agents.base import Agent
 from heron.core.action import Action
-from heron.core.errors import ActionError, ConfigError, UnknownAgentError
-from heron.core.evaluation import check_policies
+from heron.core.errors import ActionError, ConfigError, EnvNotResetError, UnknownAgentError
 from heron.core.flatten import flatten
 from heron.core.policies import Policy
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
-from heron.scheduling.config import ScheduleConfig, coerce_schedule_config
-from heron.scheduling.events import Event, EventScheduler, EventType
-
-if TYPE_CHECKING:
-    from heron.envs.env import DefaultHeronEnv
+from heron.scheduling.event import Event, EventType
+from heron.scheduling.schedule_config import ScheduleConfig, coerce_schedule_config
+from heron.scheduling.scheduler import EventScheduler
 
 __all__ = [
+    "EventDrivenAgent",
+    "EventDrivenEnv",
     "EventDrivenRun",
     "evaluate_event_driven",
     "jitter_streams",
     "resolve_schedules",
     "run_event_driven",
 ]
+
+
+class EventDrivenAgent(Protocol):
+    """What an event-driven run uses of an agent (:class:`heron.agents.Agent` has it)."""
+
+    agent_id: str
+    schedule_config: ScheduleConfig | Mapping[str, Any]
+    protocol: Any
+    subordinates: Sequence[Any]
+
+    def local_state(self) -> Mapping[str, np.ndarray]: ...
+
+    def is_terminated(self, local_state: Mapping[str, np.ndarray]) -> bool: ...
+
+
+class EventDrivenEnv(Protocol):
+    """What an event-driven run uses of an env (:class:`heron.envs.base.BaseEnv` has it).
+
+    The run drives the env through its step pieces (``observe``,
+    ``apply_actions``, ``simulate``, ``compute_rewards``) and moves its clock
+    (``step_count``, ``timestamp``).
+    """
+
+    env_id: str
+    agents: list[str]
+    possible_agents: list[str]
+    all_agents: Mapping[str, EventDrivenAgent]
+    max_steps: int
+    step_count: int
+    timestamp: float
+    jitter_seed: int | None
+
+    @property
+    def np_random(self) -> np.random.Generator: ...
+
+    @property
+    def state_space(self) -> Any: ...
+
+    def agent(self, agent_id: str) -> EventDrivenAgent: ...
+
+    def check_policies(self, policies: Mapping[str, Policy] | None) -> dict[str, Policy]: ...
+
+    def reset(self, *, seed: int | None = None, jitter_seed: int | None = None) -> Any: ...
+
+    def set_agent_policies(self, policies: Mapping[str, Policy]) -> None: ...
+
+    def run_event_driven(
+        self, t_end: float, episode_analyzer: EpisodeAnalyzer | None = None, **options: Any
+    ) -> Any: ...
+
+    def observe(self, agent_id: str) -> Any: ...
+
+    def apply_actions(self, actions: Mapping[str, Any], require_all: bool = False) -> None: ...
+
+    def simulate(self) -> None: ...
+
+    def compute_rewards(self) -> dict[str, float]: ...
+
+    def state(self) -> np.ndarray: ...
+
+    def simulation_state(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]: ...
 
 
 def _positive(value: Any, name: str) -> float:
@@ -91,11 +150,10 @@ def _positive(value: Any, name: str) -> float:
     return float(value)
 
 
-def resolve_schedules(env: DefaultHeronEnv, schedule: Any = None) -> dict[str, ScheduleConfig]:
+def resolve_schedules(env: EventDrivenEnv, schedule: Any = None) -> dict[str, ScheduleConfig]:
     """Every agent's ScheduleConfig.
 
-    ``schedule`` is ``None`` (each agent's ``schedule_config``, else its
-    level's default), one ``ScheduleConfig`` for every agent, or
+    ``schedule`` is ``None`` (each agent's ``schedule_config``), one ``ScheduleConfig`` for every agent, or
     ``{agent_id: ScheduleConfig or dict}`` replacing the listed agents' configs.
     """
     overrides: Mapping[str, Any] = {}
@@ -114,10 +172,8 @@ def resolve_schedules(env: DefaultHeronEnv, schedule: Any = None) -> dict[str, S
     for aid, agent in env.all_agents.items():
         if aid in overrides:
             configs[aid] = coerce_schedule_config(overrides[aid], f"schedule[{aid!r}]")
-        elif agent.schedule_config is not None:
-            configs[aid] = coerce_schedule_config(agent.schedule_config, f"agent {aid!r} schedule_config")
         else:
-            configs[aid] = ScheduleConfig.default_for(agent.level)
+            configs[aid] = coerce_schedule_config(agent.schedule_config, f"agent {aid!r} schedule_config")
     return configs
 
 
@@ -154,7 +210,7 @@ class _Timing:
         return self.config.sample_delay(self.config.msg_delay, self.msg_rng)
 
 
-def _state_labels(env: DefaultHeronEnv) -> list[str]:
+def _state_labels(env: EventDrivenEnv) -> list[str]:
     """``agent.feature.field`` (with ``[i]`` for vector fields) for each entry of ``env.state()``."""
     labels: list[str] = []
     for aid, features in env.simulation_state().items():
@@ -186,7 +242,7 @@ class EventDrivenRun:
 
     def __init__(
         self,
-        env: DefaultHeronEnv,
+        env: EventDrivenEnv,
         policies: Mapping[str, Policy],
         t_end: float,
         analyzer: EpisodeAnalyzer | None = None,
@@ -195,11 +251,13 @@ class EventDrivenRun:
         jitter_seed: int | None = None,
     ) -> None:
         if env.step_count != 0 or list(env.agents) != list(env.possible_agents):
-            raise RuntimeError(f"env {env.env_id!r}: call reset() before an event-driven run (it starts at time 0)")
+            raise EnvNotResetError(
+                f"env {env.env_id!r}: call reset() before an event-driven run (it starts at time 0)"
+            )
         if analyzer is not None and not isinstance(analyzer, EpisodeAnalyzer):
             raise ConfigError(f"episode_analyzer must be an EpisodeAnalyzer, got {type(analyzer).__name__}")
         self.env = env
-        self.policies = check_policies(env, policies)
+        self.policies = env.check_policies(policies)
         self.t_end = _positive(t_end, "t_end")
         self.sim_interval = _positive(sim_interval, "sim_interval")
         self.analyzer = analyzer
@@ -211,9 +269,7 @@ class EventDrivenRun:
         self.senders = {
             aid for aid in self.acting if env.agent(aid).protocol is not None and env.agent(aid).subordinates
         }
-        self.checks_termination = [  # agents that keep Agent.is_terminated never terminate
-            env.agent(aid) for aid in self.acting if type(env.agent(aid)).is_terminated is not Agent.is_terminated
-        ]
+        self.acting_agents = [env.agent(aid) for aid in self.acting]
         self.scheduler = EventScheduler()
         self.alive = list(env.all_agents)
         self.pending = dict.fromkeys(env.all_agents, 0.0)
@@ -295,7 +351,7 @@ class EventDrivenRun:
         for aid in self.alive:
             pending[aid] += rewards[aid]
             pending_steps[aid] += 1
-        for agent in self.checks_termination:
+        for agent in self.acting_agents:
             if agent.agent_id not in self.terminated and agent.is_terminated(agent.local_state()):
                 self._terminate(agent.agent_id, now)
         if self.analyzer is not None and self.analyzer.record_states:
@@ -381,7 +437,7 @@ def _logged(handler: Any, analyzer: EpisodeAnalyzer) -> Any:
 
 
 def run_event_driven(
-    env: DefaultHeronEnv,
+    env: EventDrivenEnv,
     policies: Mapping[str, Policy] | None,
     t_end: float,
     episode_analyzer: EpisodeAnalyzer | None = None,
@@ -395,7 +451,7 @@ def run_event_driven(
 
 
 def evaluate_event_driven(
-    env: DefaultHeronEnv,
+    env: EventDrivenEnv,
     policies: Mapping[str, Policy],
     t_end: float | None = None,
     seed: int | None = 0,

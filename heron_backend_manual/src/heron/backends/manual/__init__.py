@@ -4,12 +4,12 @@ IPPO trains one actor-critic per agent; MAPPO one per kind of agent, with a
 centralized critic that sees the env's full state while each actor acts on its
 own observation mode. Training is REINFORCE with a learned baseline over
 batches of env copies stepped in lock-step. Trained policies are plain
-:class:`~heron.core.mlp.MLPPolicy` objects saved in heron-core's portable
+:class:`~heron.portable.mlp.MLPPolicy` objects saved in heron-core's portable
 checkpoint format.
 
 Example::
 
-    from heron.core import ExperimentSpec, make_trainer
+    from heron.training import ExperimentSpec, make_trainer
     trainer = make_trainer(ExperimentSpec(algorithm="mappo", seed=1), backend="manual")
     result = trainer.train()
     trainer.save("runs/mappo")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from heron.core.errors import ConfigError
-from heron.core.mlp import ACTIVATIONS
+from heron.portable.mlp import ACTIVATIONS
 
 __all__ = ["ManualConfig"]
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from heron.core.errors import ConfigError
-from heron.core.mlp import ActionHead
-from heron.envs.env import DefaultHeronEnv
+from heron.envs.simple import DefaultHeronEnv
+from heron.portable.mlp import ActionHead
 
 __all__ = ["PolicyGroup", "make_groups"]
 

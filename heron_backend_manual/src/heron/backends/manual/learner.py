@@ -13,7 +13,7 @@ from heron.backends.manual.normalizer import RunningMeanStd
 from heron.backends.manual.reinforce import actor_loss, discounted_returns, sample_actions, value_loss
 from heron.backends.manual.rollout import GroupData, Rollout
 from heron.core.errors import CheckpointError
-from heron.core.mlp import MLPNetwork
+from heron.portable.mlp import MLPNetwork
 
 __all__ = ["GroupLearner"]
 

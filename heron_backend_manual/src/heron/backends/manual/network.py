@@ -1,6 +1,6 @@
 """Trainable dense networks in numpy: forward with a cache, backward, Adam and gradient clipping.
 
-The layout matches :class:`heron.core.mlp.MLPNetwork` (weights ``(out, in)``,
+The layout matches :class:`heron.portable.mlp.MLPNetwork` (weights ``(out, in)``,
 ``hidden activation`` after every layer but the last), so a trained actor
 exports without conversion and runs with heron-core alone.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from heron.core.mlp import ACTIVATIONS
+from heron.portable.mlp import ACTIVATIONS
 
 __all__ = ["MLP", "Adam", "clip_by_global_norm"]
 
@@ -28,7 +28,7 @@ class MLP:
 
     Args:
         sizes: ``[inputs, hidden..., outputs]``.
-        activation: hidden activation name (see :data:`heron.core.mlp.ACTIVATIONS`).
+        activation: hidden activation name (see :data:`heron.portable.mlp.ACTIVATIONS`).
         rng: draws the initial weights (normal, variance ``1 / fan_in``).
         output_scale: factor on the initial last-layer weights (small for an
             actor, so that its first actions are near the middle of the range).

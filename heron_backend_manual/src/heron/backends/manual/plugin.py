@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from heron.backends.manual.trainer import BACKEND_NAME, ManualTrainer
-from heron.core.backends import BackendSpec
-from heron.core.checkpoint import load_policies
-from heron.core.hookspecs import hookimpl
+from heron.portable.checkpoint import load_policies
+from heron.training.backends import BackendSpec
+from heron.training.hookspecs import hookimpl
 
 __all__ = ["heron_backends"]
 

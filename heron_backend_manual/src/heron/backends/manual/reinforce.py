@@ -1,7 +1,7 @@
 """The policy-gradient pieces: sampling, discounted returns and the losses with their gradients.
 
 The actor's outputs define a Gaussian over the continuous action (mean
-``tanh(output)`` in the half-range units of :class:`~heron.core.mlp.ActionHead`,
+``tanh(output)`` in the half-range units of :class:`~heron.portable.mlp.ActionHead`,
 a fixed standard deviation ``sigma`` set by the exploration schedule) and a
 categorical distribution per discrete head (softmax of its logits). The
 REINFORCE loss of a batch is ``-mean(advantage * log pi(action | input))``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heron.core.mlp import ActionHead
+from heron.portable.mlp import ActionHead
 
 __all__ = ["actor_loss", "discounted_returns", "sample_actions", "value_loss"]
 

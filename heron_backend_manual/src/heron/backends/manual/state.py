@@ -1,6 +1,6 @@
 """The trainer's own files in a checkpoint directory, for resuming training exactly.
 
-Beside the portable policy files of :mod:`heron.core.checkpoint`, the manual
+Beside the portable policy files of :mod:`heron.portable.checkpoint`, the manual
 trainer writes ``trainer_state.json`` (format, the spec it trained, policy
 names, the random generator's state, counters) and ``trainer_state.npz``
 (actor and critic weights, Adam moments, normaliser statistics, the episode
@@ -21,7 +21,7 @@ import numpy as np
 from heron.backends.manual.groups import PolicyGroup
 from heron.backends.manual.learner import GroupLearner
 from heron.core.errors import CheckpointError
-from heron.core.training import EpisodeRecord, ExperimentSpec
+from heron.training.experiment import EpisodeRecord, ExperimentSpec
 
 __all__ = ["STATE_ARRAYS", "STATE_FORMAT", "STATE_JSON", "TrainerState", "read_trainer_state", "trainer_state_writer"]
 
@@ -53,7 +53,7 @@ def trainer_state_writer(
     history: Sequence[EpisodeRecord],
     env_steps: int,
 ) -> Callable[[Path], None]:
-    """A ``write_extra`` function for :func:`~heron.core.checkpoint.save_checkpoint` (state captured now)."""
+    """A ``write_extra`` function for :func:`~heron.portable.checkpoint.save_checkpoint` (state captured now)."""
     agent_ids = [aid for group in groups for aid in group.agent_ids]
     metadata = {
         "format": STATE_FORMAT,

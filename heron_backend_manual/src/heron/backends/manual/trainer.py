@@ -28,11 +28,11 @@ from heron.backends.manual.groups import make_groups
 from heron.backends.manual.learner import GroupLearner
 from heron.backends.manual.rollout import ActFn, EnvBatch, Rollout
 from heron.backends.manual.state import read_trainer_state, trainer_state_writer
-from heron.core.checkpoint import PolicyCheckpoint, check_matches_env, load_checkpoint, save_checkpoint
 from heron.core.policies import Policy
-from heron.core.runs import SUMMARY_WINDOW
-from heron.core.training import EpisodeRecord, ExperimentSpec, ProgressCallback, TrainingResult
 from heron.envs.builder import build_env
+from heron.portable.checkpoint import PolicyCheckpoint, check_matches_env, load_checkpoint, save_checkpoint
+from heron.training import SUMMARY_WINDOW
+from heron.training.experiment import EpisodeRecord, ExperimentSpec, ProgressCallback, TrainingResult
 
 __all__ = ["BACKEND_NAME", "ManualTrainer"]
 
@@ -167,7 +167,7 @@ class ManualTrainer:
 
     # -------------------------------------------------------------- results
     def checkpoint(self) -> PolicyCheckpoint:
-        """The current policies in the portable format of :mod:`heron.core.checkpoint`."""
+        """The current policies in the portable format of :mod:`heron.portable.checkpoint`."""
         return PolicyCheckpoint(
             networks={learner.group.name: learner.network() for learner in self.learners},
             agents={aid: group.name for group in self.groups for aid in group.agent_ids},
@@ -189,7 +189,7 @@ class ManualTrainer:
     def save(self, path: str | Path) -> Path:
         """Write the policies and the trainer's state to directory ``path`` atomically.
 
-        :func:`heron.core.checkpoint.load_policies` (or the backend's
+        :func:`heron.portable.checkpoint.load_policies` (or the backend's
         ``load_policies``) reads the policies; :meth:`restore` resumes training.
         """
         writer = trainer_state_writer(self.spec, self.groups, self.learners, self.rng, self.history, self.env_steps)

@@ -2,8 +2,8 @@
 
 * :func:`mappo_config`, :func:`ippo_config`: ready ``PPOConfig`` s (see :mod:`heron.backends.rllib.configs`);
 * :class:`HeronPPOTorchRLModule`: the actor-critic module with a centralized critic option;
-* :class:`RLlibModuleBridge`: a trained RLModule as a HERON policy; :func:`export_policies`: the portable
-  numpy checkpoint of the trained policies;
+* :func:`export_policies`: the portable numpy checkpoint of the trained policies (a trained RLModule as a
+  HERON policy is :class:`heron.adaptors.rllib_module_bridge.RLlibModuleBridge`);
 * :class:`RLlibTrainer`: the backend behind ``make_trainer(spec, "rllib")`` and ``heron train --backend rllib``.
 
 Names are imported on first access, so importing the package (as the plugin system does) does not
@@ -18,25 +18,19 @@ from typing import Any
 __all__ = [
     "HeronPPOTorchLearner",
     "HeronPPOTorchRLModule",
-    "RLlibModuleBridge",
     "RLlibTrainer",
     "export_policies",
     "ippo_config",
     "mappo_config",
-    "policies_from_algorithm",
-    "policies_from_checkpoint",
 ]
 
 _WHERE = {
     "HeronPPOTorchLearner": "learner",
     "HeronPPOTorchRLModule": "module",
-    "RLlibModuleBridge": "bridge",
     "RLlibTrainer": "trainer",
     "export_policies": "export",
     "ippo_config": "configs",
     "mappo_config": "configs",
-    "policies_from_algorithm": "bridge",
-    "policies_from_checkpoint": "bridge",
 }
 
 

@@ -3,7 +3,7 @@
 Example::
 
     from heron.backends.rllib import mappo_config
-    from heron.envs.thermostat import thermostat_config
+    from heron.demo_envs.thermostat import thermostat_config
 
     algo = mappo_config(thermostat_config(num_rooms=2), seed=0).build_algo()
     for _ in range(20):
@@ -37,9 +37,9 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.adaptors.rllib_runner import HeronEnvRunner
+from heron.adaptors.rllib_validation import check_spaces_shareable
 from heron.backends.rllib.learner import DEFAULT_HUBER_DELTA, HeronPPOTorchLearner
 from heron.backends.rllib.module import DEFAULT_MODEL_CONFIG, HeronPPOTorchRLModule
-from heron.backends.rllib.validation import check_spaces_shareable
 from heron.core.errors import ConfigError
 
 __all__ = [

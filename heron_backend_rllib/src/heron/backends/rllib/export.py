@@ -1,4 +1,4 @@
-"""Export trained RLlib policies to HERON's portable numpy checkpoint (:mod:`heron.core.checkpoint`).
+"""Export trained RLlib policies to HERON's portable numpy checkpoint (:mod:`heron.portable.checkpoint`).
 
 Example::
 
@@ -6,14 +6,14 @@ Example::
     export_policies(algo, "deploy/thermostat")              # or export_bridges(policies_from_checkpoint(path), ...)
 
     # on the device, with heron-core only (no Ray, no PyTorch):
-    from heron.core.checkpoint import load_policies
+    from heron.portable.checkpoint import load_policies
     policies = load_policies("deploy/thermostat")           # {agent_id: MLPPolicy}
 
 The exported network is the actor of each module, with everything RLlib does around it folded in: the
 observation normalisation (HERON's in-module statistics and an RLlib ``MeanStdFilter``, composed into
 one affine map), the deterministic output (a Gaussian's mean rows, a categorical's argmax) and the
 action rescaling (``normalize_actions``) or clipping. It gives the same actions as
-:class:`~heron.backends.rllib.bridge.RLlibModuleBridge` up to float rounding.
+:class:`~heron.adaptors.rllib_module_bridge.RLlibModuleBridge` up to float rounding.
 
 Supported modules: :class:`~heron.backends.rllib.module.HeronPPOTorchRLModule` and RLlib's default PPO
 module, with dense layers and one hidden activation (tanh or relu). Observation clipping (RLlib's
@@ -32,11 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from heron.backends.rllib.bridge import ObservationFilter, RLlibModuleBridge, policies_from_algorithm
+from heron.adaptors.rllib_module_bridge import ObservationFilter, RLlibModuleBridge, policies_from_algorithm
 from heron.backends.rllib.module import HeronPPOTorchRLModule
-from heron.core.checkpoint import PolicyCheckpoint, save_checkpoint
 from heron.core.errors import BackendError
-from heron.core.mlp import ActionHead, MLPNetwork
+from heron.portable.checkpoint import PolicyCheckpoint, save_checkpoint
+from heron.portable.mlp import ActionHead, MLPNetwork
 
 __all__ = ["export_bridges", "export_policies", "network_of"]
 

@@ -9,7 +9,7 @@ The actor reads only the agent's own observation. The critic reads
   the critic; env runners and deployed policies carry the actor alone.
 
 Normalisation lives in the module, as running statistics in buffers, so it travels with the weights to
-env runners, into checkpoints, to :class:`~heron.backends.rllib.bridge.RLlibModuleBridge` and to the
+env runners, into checkpoints, to :class:`~heron.adaptors.rllib_module_bridge.RLlibModuleBridge` and to the
 numpy export, and works the same with any number of env runners:
 
 * ``obs_normalization``: observations (and the global state) are standardised by their running mean

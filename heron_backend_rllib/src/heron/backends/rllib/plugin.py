@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from heron.core.backends import BackendSpec
-from heron.core.hookspecs import hookimpl
+from heron.training.backends import BackendSpec
+from heron.training.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from heron.core.policies import Policy
-    from heron.core.training import ExperimentSpec, Trainer
+    from heron.training.experiment import ExperimentSpec, Trainer
 
 __all__ = ["heron_backends"]
 

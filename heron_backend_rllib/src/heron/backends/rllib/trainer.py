@@ -1,9 +1,9 @@
-"""The RLlib backend's :class:`~heron.core.training.Trainer`: an :class:`~heron.core.training.ExperimentSpec` in,
+"""The RLlib backend's :class:`~heron.training.Trainer`: an :class:`~heron.training.ExperimentSpec` in,
 an RLlib PPO algorithm trained with the IPPO or MAPPO helper, episodes reported one by one.
 
 Example::
 
-    from heron.core import ExperimentSpec, make_trainer
+    from heron.training import ExperimentSpec, make_trainer
     trainer = make_trainer(ExperimentSpec(algorithm="mappo", seed=1, stop={"episodes": 300}), backend="rllib")
     result = trainer.train()
     trainer.save("runs/mappo")       # RLlib checkpoint, portable numpy policies, HERON metadata
@@ -27,13 +27,14 @@ from typing import Any
 import ray
 from ray.rllib.algorithms.algorithm import Algorithm
 
-from heron.backends.rllib.bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
+from heron.adaptors.rllib_module_bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
 from heron.backends.rllib.configs import ippo_config, mappo_config
 from heron.backends.rllib.export import export_policies
 from heron.core.errors import BackendError, CheckpointError
 from heron.core.policies import Policy
-from heron.core.runs import SUMMARY_WINDOW, write_json_atomic
-from heron.core.training import EpisodeRecord, ExperimentSpec, ProgressCallback, StopCriteria, TrainingResult
+from heron.training import SUMMARY_WINDOW
+from heron.training.experiment import EpisodeRecord, ExperimentSpec, ProgressCallback, StopCriteria, TrainingResult
+from heron.utils.files import write_json_atomic
 
 __all__ = ["BACKEND_NAME", "EPISODES_METRIC", "RLlibTrainer", "load_policies", "record_episode"]
 
@@ -129,7 +130,7 @@ class RLlibTrainer:
         """Write the run to directory ``path``.
 
         * ``rllib_checkpoint/``: ``algo.save_to_path`` (``Algorithm.from_checkpoint`` resumes training);
-        * ``portable/``: the policies in HERON's numpy format (:func:`heron.core.checkpoint.load_policies`
+        * ``portable/``: the policies in HERON's numpy format (:func:`heron.portable.checkpoint.load_policies`
           loads them with heron-core alone); when a policy cannot be exported (observation clipping), a
           warning is issued and ``heron_rllib.json`` records why;
         * ``heron_rllib.json``: the experiment and how far it trained.

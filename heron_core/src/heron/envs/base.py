@@ -1,0 +1,397 @@
+"""The HERON multi-agent environment: agents, a hierarchy and a simulation step.
+
+One synchronous step:
+
+1. every acting agent's action is validated and set; an agent with a
+   protocol passes its action down to its subordinates;
+2. every agent applies its action (``apply_action``), field agents first;
+3. the simulation advances the plant: :meth:`BaseEnv.run_simulation` maps
+   the env state to the next one, through
+   :meth:`~BaseEnv.global_state_to_env_state` and
+   :meth:`~BaseEnv.env_state_to_global_state` when the plant keeps a state of
+   its own, and the result is written back into the features;
+4. rewards are computed bottom-up (field agents, coordinators, system);
+5. observations are gathered from the new state.
+
+``step`` returns Gymnasium-style multi-agent dicts keyed by the acting
+agents (``env.agents``), with ``"__all__"`` in ``terminated`` and
+``truncated``. Observations are :class:`~heron.core.observation.Observation`
+objects; ``observation_space(agent_id)`` describes their flat vector in the
+agent's observation mode.
+
+:class:`BaseEnv` is the class to subclass for a custom simulation;
+:class:`~heron.envs.simple.DefaultHeronEnv` drives it with a plain function.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+
+from heron.agents.base import Agent
+from heron.core.errors import ActionError, ConfigError, EnvNotResetError, SimulationError, UnknownAgentError
+from heron.core.flatten import collect_into
+from heron.core.observation import Observation, check_observation_mode
+from heron.core.policies import Policy
+from heron.envs._layout import StateLayout
+from heron.envs.simulation import AgentStates
+
+if TYPE_CHECKING:
+    from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
+
+__all__ = ["BaseEnv"]
+
+
+class BaseEnv(ABC):
+    """A hierarchical multi-agent environment whose plant is :meth:`run_simulation`.
+
+    Subclasses implement :meth:`run_simulation`; a plant with a state of its own
+    (a power-flow model, a building model) also overrides
+    :meth:`global_state_to_env_state` and :meth:`env_state_to_global_state`.
+
+    Args:
+        agents: all agents, hierarchy already linked, ordered field agents,
+            coordinators, system agent.
+        exposed_ids: ids of the agents that choose actions, in order.
+        max_steps: episode length; the episode is truncated after it.
+        env_id: a name for logs and error messages.
+    """
+
+    metadata: dict[str, Any] = {"name": "heron"}
+
+    def __init__(
+        self,
+        agents: Sequence[Agent],
+        exposed_ids: Sequence[str],
+        max_steps: int = 50,
+        env_id: str = "heron_env",
+    ) -> None:
+        self.env_id = env_id
+        self.max_steps = int(max_steps)
+        self.all_agents: dict[str, Agent] = {agent.agent_id: agent for agent in agents}
+        self.possible_agents: list[str] = list(exposed_ids)
+        self.agents: list[str] = []
+        self._active: frozenset[str] = frozenset()
+        self._layout = StateLayout(agents)
+        self._features_by_agent = [(a.agent_id, a.state.features) for a in agents if a.state.features]
+        self._observation_spaces: dict[tuple[str, str], gym.spaces.Box] = {}
+        self._np_random: np.random.Generator | None = None
+        # The float64 state, refilled in place on every read. What compute_local_reward and is_terminated
+        # receive are read-only views of it made once (valid during the call, as documented on Agent).
+        self._state_buffer = np.zeros(self._layout.size)
+        self._own_states = {
+            aid: MappingProxyType({name: _read_only(self._state_buffer[sl]) for name, sl in view.own})
+            for aid, view in self._layout.views.items()
+        }
+        self._reward_inputs = [(aid, agent, self._own_states[aid]) for aid, agent in self.all_agents.items()]
+        # The float32 state observations are cut from: a new read-only array on every read (snapshots).
+        self._state32 = np.zeros(self._layout.size, dtype=np.float32)
+        self.step_count = 0
+        self.timestamp = 0.0
+        self.jitter_seed: int | None = None
+        self._agent_policies: dict[str, Policy] | None = None
+        self._needs_reset = True
+        self._read_state()
+
+    # ------------------------------------------------------------- spaces
+    def action_space(self, agent_id: str) -> gym.Space:
+        """The gymnasium action space of an acting agent (the same object on every call)."""
+        return self.agent(agent_id).action.space()
+
+    def observation_space(self, agent_id: str, mode: str | None = None) -> gym.spaces.Box:
+        """The Box of the agent's observation vector in ``mode`` (default: the agent's own mode)."""
+        agent = self.agent(agent_id)
+        mode = check_observation_mode(mode or agent.observation_mode, f"agent {agent_id!r}")
+        key = (agent_id, mode)
+        if key not in self._observation_spaces:
+            size = self.observation_size(agent_id, mode)
+            self._observation_spaces[key] = gym.spaces.Box(-np.inf, np.inf, (size,), dtype=np.float32)
+        return self._observation_spaces[key]
+
+    def observation_size(self, agent_id: str, mode: str) -> int:
+        """Length of the agent's observation vector in ``mode``."""
+        local = self._state32[self._layout.views[self.agent(agent_id).agent_id].local_index].size
+        global_ = self._state32[self._layout.global_index].size
+        return {"local": local, "global": global_, "full": local + global_}[mode]
+
+    @property
+    def state_space(self) -> gym.spaces.Box:
+        """The Box of :meth:`state`."""
+        if ("__state__", "state") not in self._observation_spaces:
+            box = gym.spaces.Box(-np.inf, np.inf, (self._layout.size,), dtype=np.float32)
+            self._observation_spaces[("__state__", "state")] = box
+        return self._observation_spaces[("__state__", "state")]
+
+    def agent(self, agent_id: str) -> Agent:
+        """The agent object with id ``agent_id``."""
+        agent = self.all_agents.get(agent_id)
+        if agent is None:
+            raise self._unknown_agent(agent_id)
+        return agent
+
+    # ------------------------------------------------------- episode flow
+    def reset(
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None, jitter_seed: int | None = None
+    ) -> tuple[dict[str, Observation], dict[str, dict[str, Any]]]:
+        """Start an episode.
+
+        ``seed`` seeds everything random in the env: each agent gets its own
+        generator (for ``on_reset`` and ``Action.sample``) spawned from it.
+        Without a seed the previous stream continues (fresh entropy the first time).
+        ``jitter_seed`` seeds the timing jitter of the next event-driven run
+        (see :mod:`heron.scheduling.runner`).
+        """
+        self.jitter_seed = jitter_seed
+        if seed is not None or self._np_random is None:
+            self._np_random = np.random.default_rng(seed)
+        agent_rngs = self._np_random.spawn(len(self.all_agents))
+        for agent, rng in zip(self.all_agents.values(), agent_rngs):
+            agent.reset(rng)
+        self.step_count = 0
+        self.timestamp = 0.0
+        self._set_active(self.possible_agents)
+        self._needs_reset = False
+        self._read_state()
+        return {aid: self.observe(aid) for aid in self.agents}, {aid: {} for aid in self.agents}
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """The env's generator (seeded by ``reset(seed=...)``)."""
+        if self._np_random is None:
+            self._np_random = np.random.default_rng()
+        return self._np_random
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[
+        dict[str, Observation],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        """Advance one synchronous step; ``actions`` must hold exactly the agents in ``env.agents``."""
+        if self._needs_reset:
+            raise EnvNotResetError(f"env {self.env_id!r}: call reset() before step() (and after an episode ends)")
+        self.apply_actions(actions, require_all=True)
+        self.simulate()
+        all_rewards = self.compute_rewards()
+        self.step_count += 1
+        self.timestamp = float(self.step_count)
+        truncated_all = self.step_count >= self.max_steps
+        active = self.agents
+        observations: dict[str, Observation] = {}
+        rewards: dict[str, float] = {}
+        infos: dict[str, dict[str, Any]] = {}
+        for aid in active:
+            observations[aid] = self.observe(aid)
+            rewards[aid] = all_rewards[aid]
+            infos[aid] = {}
+        terminated = {aid: bool(self.all_agents[aid].is_terminated(self._own_states[aid])) for aid in active}
+        if any(terminated.values()):
+            self._set_active([aid for aid in active if not terminated[aid]])
+        terminated["__all__"] = not self.agents
+        truncations = dict.fromkeys(active, truncated_all)
+        truncations["__all__"] = truncated_all
+        self._needs_reset = truncated_all or not self.agents
+        return observations, rewards, terminated, truncations, infos
+
+    # ------------------------------------------------------- event-driven
+    def set_agent_policies(self, policies: Mapping[str, Policy]) -> None:
+        """Give every acting agent its :class:`~heron.core.policies.Policy` for :meth:`run_event_driven`."""
+        self._agent_policies = self.check_policies(policies)
+
+    def check_policies(self, policies: Mapping[str, Policy] | None) -> dict[str, Policy]:
+        """``policies`` as a dict, after checking it holds one :class:`Policy` per acting agent and nothing else."""
+        if policies is None:
+            raise ConfigError(
+                f"env {self.env_id!r} has no policies: call env.set_agent_policies({{agent_id: Policy}}) first"
+            )
+        if not isinstance(policies, Mapping):
+            raise ConfigError(f"policies must be a dict {{agent_id: Policy}}, got {type(policies).__name__}")
+        for aid, policy in policies.items():
+            if aid not in self.all_agents:
+                raise UnknownAgentError(
+                    f"env {self.env_id!r} has no agent {aid!r} to give a policy; "
+                    f"acting agents are {self.possible_agents}"
+                )
+            if aid not in self.possible_agents:
+                raise ConfigError(
+                    f"agent {aid!r} does not choose actions in env {self.env_id!r} (no action of its own, or its "
+                    f"actions come from its coordinator's protocol); acting agents are {self.possible_agents}"
+                )
+            if not isinstance(policy, Policy):
+                raise ConfigError(f"the policy of agent {aid!r} must be a heron Policy, got {type(policy).__name__}")
+        missing = [aid for aid in self.possible_agents if aid not in policies]
+        if missing:
+            raise ConfigError(
+                f"no policy for acting agent(s) {missing} of env {self.env_id!r}; "
+                f"policies were given for {sorted(policies)}"
+            )
+        return dict(policies)
+
+    def run_event_driven(
+        self, t_end: float, episode_analyzer: EpisodeAnalyzer | None = None, **options: Any
+    ) -> EventDrivenStats:
+        """Run the policies of :meth:`set_agent_policies` event-driven from the last reset up to ``t_end``.
+
+        ``options``: ``schedule``, ``sim_interval``, ``jitter_seed`` of
+        :func:`heron.scheduling.run_event_driven`. Returns its ``EventDrivenStats``.
+        """
+        from heron.scheduling.runner import run_event_driven
+
+        return run_event_driven(self, self._agent_policies, t_end, episode_analyzer, **options)
+
+    # ------------------------------------------------------- step pieces
+    def apply_actions(self, actions: Mapping[str, Any], require_all: bool = False) -> None:
+        """Validate and set actions of acting agents; protocols pass them down.
+
+        Args:
+            actions: ``{agent_id: action}`` (an Action, a flat vector or a gymnasium sample).
+            require_all: whether every agent in ``env.agents`` must be present.
+        """
+        if not isinstance(actions, (dict, Mapping)):
+            raise ActionError(f"env {self.env_id!r}: actions must be a dict keyed by agent id, got {actions!r}")
+        active = self._active
+        if not active.issuperset(actions):
+            unknown = [aid for aid in actions if aid not in active]
+            known = [aid for aid in unknown if aid in self.all_agents]
+            detail = f" ({known} do not choose actions or are done)" if known else ""
+            raise UnknownAgentError(
+                f"env {self.env_id!r}: actions for unknown agent(s) {unknown}{detail}; acting agents are {self.agents}"
+            )
+        if require_all and len(actions) != len(active):
+            missing = [aid for aid in self.agents if aid not in actions]
+            raise ActionError(f"env {self.env_id!r}: missing action(s) for agent(s) {missing}")
+        for aid, value in actions.items():
+            agent = self.all_agents[aid]
+            agent.set_action(value)
+            if agent.protocol is not None:
+                agent.protocol.dispatch(agent)
+
+    def simulate(self) -> None:
+        """Apply every agent's action, advance the plant one step and read the new state."""
+        for agent in self.all_agents.values():
+            agent.apply_action()
+        self._advance_plant()
+        self._read_state()
+
+    def global_state_to_env_state(self, global_state: AgentStates) -> Any:
+        """The plant's own state from ``{agent_id: {feature: {field: value}}}`` (default: unchanged)."""
+        return global_state
+
+    @abstractmethod
+    def run_simulation(self, env_state: Any) -> Any:
+        """Advance the plant one time unit from ``env_state`` and return the next env state."""
+
+    def env_state_to_global_state(self, env_state: Any) -> AgentStates:
+        """``{agent_id: {feature: {field: value}}}`` from the plant's state (default: unchanged).
+
+        Agents and features left out keep their values.
+        """
+        return env_state
+
+    def _advance_plant(self) -> None:
+        env_state = self.global_state_to_env_state(self.simulation_state())
+        result = self.env_state_to_global_state(self.run_simulation(env_state))
+        self._write_back(result)
+
+    def _write_back(self, agent_states: Any) -> None:
+        if not isinstance(agent_states, (dict, Mapping)):
+            raise SimulationError(
+                f"env {self.env_id!r}: the simulation must return the agent_states dict "
+                f"{{agent_id: {{feature: {{field: value}}}}}}, got {type(agent_states).__name__}"
+            )
+        for aid, agent_state in agent_states.items():
+            if aid not in self.all_agents:
+                raise SimulationError(
+                    f"env {self.env_id!r}: the simulation returned unknown agent {aid!r}; "
+                    f"agents are {list(self.all_agents)}"
+                )
+            self.all_agents[aid].set_state(agent_state)
+
+    def compute_rewards(self) -> dict[str, float]:
+        """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
+        rewards: dict[str, float] = {}
+        for aid, agent, local_state in self._reward_inputs:
+            reward = float(agent.compute_local_reward(local_state))
+            if not math.isfinite(reward):
+                raise SimulationError(f"env {self.env_id!r}: agent {aid!r} computed a non-finite reward {reward}")
+            agent.last_reward = reward
+            rewards[aid] = reward
+        return rewards
+
+    def observe(self, agent_id: str) -> Observation:
+        """The agent's observation of the current state (a snapshot: later steps do not change it).
+
+        Its vectors are cut from the float32 state now; ``local`` and ``global_info``
+        are built from the same snapshot when first read.
+        """
+        view = self._layout.views.get(agent_id)
+        if view is None:
+            raise self._unknown_agent(agent_id)
+        return Observation.from_state(
+            (self._state32, view.local, self._layout.global_entries),
+            self.timestamp,
+            self._state32[view.local_index],
+            self._global_vector,
+        )
+
+    def state(self) -> np.ndarray:
+        """All features of all agents flattened (float32): the input of a centralized critic."""
+        return self._state32.copy()
+
+    def simulation_state(self) -> AgentStates:
+        """``{agent_id: {feature_name: {field: value}}}`` of the current state (copies)."""
+        return {aid: {name: f.values() for name, f in feats.items()} for aid, feats in self._features_by_agent}
+
+    def close(self) -> None:
+        """Release resources (nothing to release; present for the Gymnasium contract)."""
+
+    # ------------------------------------------------------------ helpers
+    def _unknown_agent(self, agent_id: str) -> UnknownAgentError:
+        known = list(self.all_agents)
+        return UnknownAgentError(f"env {self.env_id!r} has no agent {agent_id!r}; its agents are {known}")
+
+    def _set_active(self, agent_ids: Sequence[str]) -> None:
+        self.agents = list(agent_ids)
+        self._active = frozenset(agent_ids)
+
+    def _read_state(self) -> None:
+        values: list[float] = []
+        for feature, name in self._layout.fields:
+            value = getattr(feature, name)
+            if type(value) is float or type(value) is int:
+                values.append(value)
+            else:
+                collect_into(value, f"{feature.name}.{name}", values)
+        if len(values) != self._layout.size or not (math.isfinite(sum(values)) or np.isfinite(values).all()):
+            self._raise_state_error()
+        self._state_buffer[:] = values
+        state32 = self._state_buffer.astype(np.float32)
+        state32.setflags(write=False)
+        self._state32 = state32
+        self._global_vector = state32[self._layout.global_index]
+
+    def _raise_state_error(self) -> None:
+        for slot, feature in zip(self._layout.slots, self._layout.features):
+            vector = feature.vector()
+            where = f"env {self.env_id!r}: agent {slot.agent_id!r} feature {slot.feature_name!r}"
+            if vector.size != slot.stop - slot.start:
+                raise SimulationError(
+                    f"{where} now flattens to {vector.size} values, expected {slot.stop - slot.start}; "
+                    "feature sizes are fixed when the env is built"
+                )
+            if not np.isfinite(vector).all():
+                raise SimulationError(f"{where} holds NaN or infinity: {feature.values()}")
+        raise AssertionError("state error without a culprit")  # pragma: no cover
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+

@@ -1,0 +1,26 @@
+"""Protocols by name, as env configs and ``CoordinatorAgent(protocol="vertical")`` give them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heron.core.errors import ConfigError
+from heron.protocols.base import Protocol
+from heron.protocols.vertical import VerticalProtocol
+
+__all__ = ["PROTOCOLS", "make_protocol"]
+
+PROTOCOLS: dict[str, type[Protocol]] = {"vertical": VerticalProtocol}
+
+
+def make_protocol(value: Any, owner: str) -> Protocol | None:
+    """Resolve ``None``, a registered name, a Protocol subclass or instance."""
+    if value is None or isinstance(value, Protocol):
+        return value
+    if isinstance(value, str):
+        if value not in PROTOCOLS:
+            raise ConfigError(f"coordinator {owner!r}: unknown protocol {value!r}; expected one of {sorted(PROTOCOLS)}")
+        return PROTOCOLS[value]()
+    if isinstance(value, type) and issubclass(value, Protocol):
+        return value()
+    raise ConfigError(f"coordinator {owner!r}: protocol must be None, a name or a Protocol, got {value!r}")

@@ -1,0 +1,208 @@
+"""Per-agent timing of event-driven runs: :class:`ScheduleConfig` and :class:`JitterType`.
+
+Times are in the env's time unit: one synchronous ``env.step`` is one unit
+(``env.timestamp`` counts steps), so ``tick_interval=1.0`` means "acts once
+per training step".
+
+* ``tick_interval``: time between two ticks of the agent.
+* ``obs_delay``: a measurement taken at a tick reaches the policy this much later.
+* ``act_delay``: the policy's decision takes effect this much later.
+* ``msg_delay``: a message the agent sends to its subordinates (the
+  subordinate actions its protocol splits off) arrives this much later.
+
+Jitter multiplies every sampled interval and delay by a random factor:
+``1 + U(-r, r)`` (uniform) or ``1 + N(0, r)`` (gaussian) for
+``jitter_ratio=r``. A jittered delay is never below ``min_delay`` (nor
+negative); a jittered tick interval is never below ``MIN_TICK_FACTOR`` times
+the nominal interval, so time always advances.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from heron.core.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG",
+    "DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG",
+    "DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG",
+    "MIN_TICK_FACTOR",
+    "JitterType",
+    "ScheduleConfig",
+    "coerce_schedule_config",
+]
+
+MIN_TICK_FACTOR = 0.1
+
+
+class JitterType(str, enum.Enum):
+    """How intervals and delays vary from their nominal values."""
+
+    NONE = "none"
+    UNIFORM = "uniform"
+    GAUSSIAN = "gaussian"
+
+
+_DELAYS = ("obs_delay", "act_delay", "msg_delay")
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"ScheduleConfig.{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ConfigError(f"ScheduleConfig.{name} must be finite, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Timing of one agent in event-driven runs (see the module docs for each field).
+
+    Args:
+        tick_interval: time between ticks (> 0).
+        obs_delay: observation latency (>= 0).
+        act_delay: actuation latency (>= 0).
+        msg_delay: latency of messages to subordinates (>= 0).
+        jitter_type: ``JitterType`` or its name (``"none"``, ``"uniform"``, ``"gaussian"``).
+        jitter_ratio: relative spread of the jitter, in [0, 1]; must be 0 without jitter.
+        min_delay: lower bound of a jittered delay; at most every nominal delay.
+        seed: seeds this agent's jitter when the run gives no ``jitter_seed``.
+    """
+
+    tick_interval: float = 1.0
+    obs_delay: float = 0.0
+    act_delay: float = 0.0
+    msg_delay: float = 0.0
+    jitter_type: JitterType = JitterType.NONE
+    jitter_ratio: float = 0.0
+    min_delay: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("tick_interval", *_DELAYS, "jitter_ratio", "min_delay"):
+            object.__setattr__(self, name, _number(getattr(self, name), name))
+        try:
+            object.__setattr__(self, "jitter_type", JitterType(self.jitter_type))
+        except ValueError:
+            raise ConfigError(
+                f"ScheduleConfig.jitter_type must be one of {[j.value for j in JitterType]}, got {self.jitter_type!r}"
+            ) from None
+        if self.tick_interval <= 0:
+            raise ConfigError(f"ScheduleConfig.tick_interval must be > 0, got {self.tick_interval}")
+        for name in (*_DELAYS, "min_delay"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"ScheduleConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 <= self.jitter_ratio <= 1.0:
+            raise ConfigError(f"ScheduleConfig.jitter_ratio must be in [0, 1], got {self.jitter_ratio}")
+        if self.jitter_type is JitterType.NONE and self.jitter_ratio != 0.0:
+            raise ConfigError(
+                f"ScheduleConfig.jitter_ratio is {self.jitter_ratio} but jitter_type is 'none'; "
+                "choose 'uniform' or 'gaussian' (ScheduleConfig.with_jitter) or set jitter_ratio=0"
+            )
+        too_small = [name for name in _DELAYS if getattr(self, name) < self.min_delay]
+        if too_small:
+            raise ConfigError(
+                f"ScheduleConfig.min_delay={self.min_delay} exceeds {too_small}; "
+                "min_delay bounds jittered delays from below and must not exceed the nominal delays"
+            )
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer))):
+            raise ConfigError(f"ScheduleConfig.seed must be an integer or None, got {self.seed!r}")
+
+    # ----------------------------------------------------------- builders
+    @classmethod
+    def deterministic(
+        cls, tick_interval: float = 1.0, obs_delay: float = 0.0, act_delay: float = 0.0, msg_delay: float = 0.0
+    ) -> ScheduleConfig:
+        """Fixed intervals and delays, no jitter."""
+        return cls(tick_interval, obs_delay, act_delay, msg_delay)
+
+    @classmethod
+    def with_jitter(
+        cls,
+        tick_interval: float = 1.0,
+        obs_delay: float = 0.0,
+        act_delay: float = 0.0,
+        msg_delay: float = 0.0,
+        jitter_type: JitterType | str = JitterType.UNIFORM,
+        jitter_ratio: float = 0.1,
+        min_delay: float = 0.0,
+        seed: int | None = None,
+    ) -> ScheduleConfig:
+        """Intervals and delays that vary by ``jitter_ratio`` (uniform by default)."""
+        return cls(tick_interval, obs_delay, act_delay, msg_delay, JitterType(jitter_type), jitter_ratio, min_delay,
+                   seed)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "schedule_config") -> ScheduleConfig:
+        """Build from ``{field: value}`` (unknown keys are an error naming ``where``)."""
+        allowed = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys are {allowed}")
+        try:
+            return cls(**data)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    def replace(self, **changes: Any) -> ScheduleConfig:
+        """A copy with ``changes`` applied (validated like a new config)."""
+        allowed = [field.name for field in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(allowed))
+        if unknown:
+            raise ConfigError(f"ScheduleConfig has no field(s) {unknown}; fields are {allowed}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{field: value}`` with the jitter type as its name (JSON-ready)."""
+        data = dataclasses.asdict(self)
+        data["jitter_type"] = self.jitter_type.value
+        return data
+
+    # ------------------------------------------------------------ sampling
+    @property
+    def jittered(self) -> bool:
+        """Whether sampled intervals and delays are random."""
+        return self.jitter_type is not JitterType.NONE and self.jitter_ratio > 0.0
+
+    def _factor(self, rng: np.random.Generator) -> float:
+        if self.jitter_type is JitterType.UNIFORM:
+            return 1.0 + float(rng.uniform(-self.jitter_ratio, self.jitter_ratio))
+        return 1.0 + float(rng.normal(0.0, self.jitter_ratio))
+
+    def sample_tick_interval(self, rng: np.random.Generator | None) -> float:
+        """The time to the next tick (``rng`` is only used with jitter)."""
+        if rng is None or not self.jittered:
+            return self.tick_interval
+        return self.tick_interval * max(self._factor(rng), MIN_TICK_FACTOR)
+
+    def sample_delay(self, nominal: float, rng: np.random.Generator | None) -> float:
+        """A jittered ``nominal`` delay, never below ``min_delay`` (``rng`` is only used with jitter)."""
+        if rng is None or not self.jittered or nominal == 0.0:
+            return nominal
+        return max(nominal * self._factor(rng), self.min_delay)
+
+
+#: Defaults of the three agent classes (``FieldAgent``, ``CoordinatorAgent``,
+#: ``SystemAgent``): field devices act every time unit, coordinators every two,
+#: the system operator every four; no delays, no jitter.
+DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG = ScheduleConfig(tick_interval=1.0)
+DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG = ScheduleConfig(tick_interval=2.0)
+DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG = ScheduleConfig(tick_interval=4.0)
+
+
+def coerce_schedule_config(value: Any, where: str) -> ScheduleConfig:
+    """A ScheduleConfig from a ScheduleConfig or a ``{field: value}`` dict (anything else is an error)."""
+    if isinstance(value, ScheduleConfig):
+        return value
+    if isinstance(value, Mapping):
+        return ScheduleConfig.from_dict(value, where)
+    raise ConfigError(f"{where} must be a ScheduleConfig or a dict of its fields, got {value!r}")

@@ -1,0 +1,240 @@
+"""Backend-agnostic training: an :class:`ExperimentSpec` in, a :class:`Trainer` out.
+
+Example::
+
+    from heron.training import ExperimentSpec, make_trainer
+    spec = ExperimentSpec(env="thermostat", algorithm="mappo", seed=1, stop={"episodes": 300})
+    trainer = make_trainer(spec, backend="manual")
+    result = trainer.train()
+    policies = trainer.policies()          # {agent_id: Policy}
+    trainer.save("runs/mappo")
+
+The same spec runs on every backend: ``env`` is a registered name (with
+``env_kwargs``) or a flat env_config dict, ``stop`` uses backend-neutral
+criteria, and ``hyperparams`` is passed to the backend, which rejects keys
+it does not know.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from heron.core.errors import BackendError, ConfigError
+from heron.core.policies import Policy
+from heron.training.plugins import get_plugin_manager
+from heron.training.registry import make_env_config
+
+__all__ = [
+    "ALGORITHMS",
+    "SUMMARY_WINDOW",
+    "EpisodeRecord",
+    "ExperimentSpec",
+    "ProgressCallback",
+    "ReturnSummary",
+    "StopCriteria",
+    "Trainer",
+    "TrainingResult",
+    "make_trainer",
+    "summarize_returns",
+]
+
+ALGORITHMS: tuple[str, ...] = ("ippo", "mappo")
+
+
+@dataclass(frozen=True)
+class StopCriteria:
+    """When training stops: the first criterion reached (at least one must be set).
+
+    Attributes:
+        episodes: number of training episodes (per env copy summed).
+        env_steps: number of environment steps.
+        target_return: mean team return over the last ``SUMMARY_WINDOW`` (20) episodes to reach.
+    """
+
+    episodes: int | None = None
+    env_steps: int | None = None
+    target_return: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("episodes", "env_steps"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"stop.{name} must be a positive integer, got {value!r}")
+        if self.episodes is None and self.env_steps is None:
+            raise ConfigError("stop needs 'episodes' or 'env_steps' (target_return alone may never be reached)")
+
+    @classmethod
+    def coerce(cls, value: StopCriteria | Mapping[str, Any]) -> StopCriteria:
+        if isinstance(value, StopCriteria):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"stop must be a dict or StopCriteria, got {value!r}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ConfigError(f"stop: unknown key(s) {unknown}; allowed keys are {sorted(known)}")
+        return cls(**value)
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """Everything that defines a training run, independent of the backend.
+
+    Attributes:
+        env: a registered env name or a flat env_config dict.
+        env_kwargs: arguments of the named env (e.g. ``{"num_rooms": 10}``).
+        algorithm: ``"ippo"`` (one policy per agent) or ``"mappo"`` (shared policy,
+            centralized critic).
+        seed: the seed of everything random in the run.
+        stop: :class:`StopCriteria` or a dict of its fields.
+        hyperparams: backend-specific settings.
+    """
+
+    env: str | Mapping[str, Any] = "thermostat"
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    algorithm: str = "ippo"
+    seed: int = 0
+    stop: StopCriteria | Mapping[str, Any] = field(default_factory=lambda: StopCriteria(episodes=300))
+    hyperparams: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ConfigError(f"unknown algorithm {self.algorithm!r}; expected one of {list(ALGORITHMS)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.env, (str, Mapping)):
+            raise ConfigError(f"env must be a registered name or an env_config dict, got {self.env!r}")
+        if isinstance(self.env, Mapping) and self.env_kwargs:
+            raise ConfigError("env_kwargs only applies to a named env, not to an env_config dict")
+        if not isinstance(self.hyperparams, Mapping):
+            raise ConfigError(f"hyperparams must be a dict, got {self.hyperparams!r}")
+        object.__setattr__(self, "stop", StopCriteria.coerce(self.stop))
+
+    @property
+    def env_name(self) -> str:
+        """The env's name (its ``env_id`` for an env_config dict)."""
+        return self.env if isinstance(self.env, str) else str(self.env.get("env_id", "custom"))
+
+    def env_config(self) -> dict[str, Any]:
+        """The flat env_config this spec trains on."""
+        if isinstance(self.env, str):
+            return make_env_config(self.env, **self.env_kwargs)
+        return dict(self.env)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly description (an env_config dict is recorded by its env_id)."""
+        return {
+            "env": self.env_name,
+            "env_kwargs": dict(self.env_kwargs),
+            "algorithm": self.algorithm,
+            "seed": self.seed,
+            "stop": dataclasses.asdict(self.stop),  # type: ignore[arg-type]
+            "hyperparams": dict(self.hyperparams),
+        }
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One finished training episode.
+
+    Attributes:
+        episode: 1-based episode index.
+        team_return: sum over acting agents of their episode returns.
+        agent_returns: each acting agent's episode return.
+        env_steps: environment steps so far.
+    """
+
+    episode: int
+    team_return: float
+    agent_returns: Mapping[str, float]
+    env_steps: int
+
+
+@dataclass
+class TrainingResult:
+    """What a finished :meth:`Trainer.train` reports."""
+
+    backend: str
+    algorithm: str
+    episodes: list[EpisodeRecord]
+    wall_time_s: float
+    env_steps: int
+    interrupted: bool = False
+
+    @property
+    def returns(self) -> list[float]:
+        """Team return of every episode, in order."""
+        return [record.team_return for record in self.episodes]
+
+
+SUMMARY_WINDOW = 20
+
+
+@dataclass(frozen=True)
+class ReturnSummary:
+    """The tutorial's comparison figures for one training run."""
+
+    first: float
+    last: float
+    best: float
+    episodes: int
+
+    @property
+    def improvement(self) -> float:
+        return self.last - self.first
+
+
+def summarize_returns(returns: Sequence[float], window: int = SUMMARY_WINDOW) -> ReturnSummary:
+    """Mean of the first and last ``window`` returns and the best ``window``-episode mean."""
+    if not returns:
+        raise ConfigError("no episodes to summarize")
+    values = np.asarray(returns, dtype=np.float64)
+    width = min(window, values.size)
+    moving = np.convolve(values, np.ones(width) / width, mode="valid")
+    return ReturnSummary(float(values[:width].mean()), float(values[-width:].mean()), float(moving.max()), values.size)
+
+
+ProgressCallback = Callable[[EpisodeRecord], None]
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """What every backend's trainer offers."""
+
+    spec: ExperimentSpec
+
+    def train(self, progress: ProgressCallback | None = None) -> TrainingResult:
+        """Train until ``spec.stop``; call ``progress`` after every episode."""
+        ...
+
+    def policies(self) -> dict[str, Policy]:
+        """The trained ``{agent_id: Policy}``, usable in ``env.step`` and event-driven runs."""
+        ...
+
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint directory that the backend's ``load_policies`` reads."""
+        ...
+
+
+def make_trainer(spec: ExperimentSpec, backend: str = "manual") -> Trainer:
+    """Build the trainer of ``backend`` for ``spec``.
+
+    Raises:
+        BackendError: if the backend is not installed, broken, or lacks the algorithm.
+    """
+    backend_spec = get_plugin_manager().backend(backend)
+    if spec.algorithm not in backend_spec.algorithms:
+        raise BackendError(
+            f"backend {backend!r} does not offer algorithm {spec.algorithm!r}; "
+            f"it offers {list(backend_spec.algorithms)}"
+        )
+    trainer = backend_spec.make_trainer(spec)
+    if not isinstance(trainer, Trainer):
+        raise BackendError(f"backend {backend!r} returned {trainer!r}, which is not a Trainer")
+    return trainer
