@@ -30,10 +30,12 @@ def _pytest(session: nox.Session, *paths: str) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over every package, the tests and the benchmarks."""
-    session.install("ruff>=0.5")
+    """ruff over every package, the tests and the benchmarks; import-linter's layer contracts (pyproject.toml)."""
+    session.install("ruff>=0.5", "import-linter>=2.1")
     session.run("ruff", "check", "heron_core", "heron_backend_manual", "heron_backend_rllib", "examples", "tests",
                 "benchmarks", "noxfile.py")
+    session.install("--no-deps", CORE, MANUAL, RLLIB)  # import-linter reads the installed sources, imports nothing
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from heron.core import ConfigError
 from heron.agents import CoordinatorAgent, FieldAgent, SystemAgent
+from heron.core import ConfigError
 from heron.scheduling import (
     DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG,
     DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG,
