@@ -40,8 +40,8 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from heron.core.errors import ConfigError
 from heron.core.observation import Observation
-from heron.envs.simple import DefaultHeronEnv
 from heron.envs.builder import build_env
+from heron.envs.simple import DefaultHeronEnv
 
 __all__ = ["ADAPTOR_KEYS", "AGENT_INDEX_KEY", "OBS_KEY", "STATE_KEY", "RLlibBasedHeronEnv", "split_env_config"]
 

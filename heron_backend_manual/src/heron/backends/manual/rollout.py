@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from heron.backends.manual.groups import PolicyGroup
-from heron.envs.simple import DefaultHeronEnv
 from heron.envs.builder import build_env
+from heron.envs.simple import DefaultHeronEnv
 
 __all__ = ["ActFn", "EnvBatch", "GroupData", "Rollout"]
 
