@@ -55,7 +55,8 @@ def test_level_constants_and_agent_id_alias():
     from heron.agents.constants import COORDINATOR_LEVEL, FIELD_LEVEL, SYSTEM_LEVEL
     from heron.utils.typing import AgentID
 
-    assert (FieldAgent.level, CoordinatorAgent.level, SystemAgent.level) == (FIELD_LEVEL, COORDINATOR_LEVEL, SYSTEM_LEVEL)
+    levels = (FieldAgent.level, CoordinatorAgent.level, SystemAgent.level)
+    assert levels == (FIELD_LEVEL, COORDINATOR_LEVEL, SYSTEM_LEVEL)
     assert AgentID is str
 
 

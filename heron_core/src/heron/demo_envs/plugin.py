@@ -1,4 +1,7 @@
-"""The core's own plugin: the built-in environments."""
+"""heron-core's own plugin: the demo environments.
+
+Its hook runs first (``tryfirst``), so a third-party plugin cannot take the names of the demo environments.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from heron.training.hookspecs import hookimpl
 from heron.training.registry import EnvSpec
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def heron_envs() -> list[EnvSpec]:
     return [
         EnvSpec(

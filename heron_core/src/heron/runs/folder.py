@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 
-from heron.utils.plotting import png_figure
 from heron.training.experiment import SUMMARY_WINDOW, TrainingResult
+from heron.utils.plotting import png_figure
 
 __all__ = ["new_run_dir", "plot_learning_curves", "write_metrics_csv"]
 

@@ -9,6 +9,15 @@ and decorates its hook functions with :data:`hookimpl`. Hooks are called
 with keyword arguments, and an implementation may accept fewer arguments
 than the specification, so new arguments can be added without breaking
 plugins.
+
+HERON calls each plugin's implementation on its own, so that a plugin that
+raises is marked broken while the others keep working. The order is the
+one pluggy documents: ``@hookimpl(tryfirst=True)`` implementations first,
+then the plain ones (the last registered first), then
+``@hookimpl(trylast=True)`` ones. Hook wrappers (``wrapper=True`` and the
+old-style ``hookwrapper=True``) are rejected when the plugin is loaded: a
+HERON hook returns one result per plugin and plugins are isolated from each
+other, so there is no combined call for a wrapper to wrap.
 """
 
 from __future__ import annotations
@@ -36,19 +45,72 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def heron_backends() -> Sequence[BackendSpec]:
     """Return the training backends this plugin provides.
 
-    Each :class:`~heron.training.backends.BackendSpec` names the backend, the
-    algorithms it offers (``"ippo"``, ``"mappo"``, ...), a trainer factory
-    taking an :class:`~heron.training.experiment.ExperimentSpec`, and a loader for
-    the policies its trainers save. Backend names must be unique across
-    plugins.
+    Called when HERON needs the installed backends (``heron backends``,
+    ``heron train --backend NAME``, :func:`~heron.training.make_trainer`).
+
+    :returns:
+        A list of :class:`~heron.training.backends.BackendSpec`, each naming
+        the backend, the algorithms it offers (``"ippo"``, ``"mappo"``, ...),
+        a trainer factory taking an
+        :class:`~heron.training.experiment.ExperimentSpec`, and a loader for
+        the policies its trainers save. ``None`` or an empty list provides
+        nothing.
+
+    Results of several plugins are merged by backend name, in pluggy's call
+    order (tryfirst first). Names must be unique: a plugin that offers a name
+    an earlier-called plugin already provides, offers a name twice, or
+    returns anything but ``BackendSpec`` objects is marked broken, with an
+    error naming both plugins for a clash, and none of its backends is used.
+
+    Hook wrappers are rejected: the plugin is listed as broken.
     """
 
 
 @hookspec
 def heron_envs() -> Sequence[EnvSpec]:
-    """Return the named environments this plugin provides (see :mod:`heron.training.registry`)."""
+    """Return the named environments this plugin provides.
+
+    Called whenever HERON looks up environments (``heron envs``,
+    ``--env NAME``, :func:`~heron.training.make_env`,
+    :func:`~heron.training.env_specs`).
+
+    :returns:
+        A list of :class:`~heron.training.registry.EnvSpec`: a name, a
+        ``make_config(**kwargs)`` returning the flat env_config, a one-line
+        description and optionally a reference policy. ``None`` or an empty
+        list provides nothing.
+
+    Results of several plugins are merged by environment name, in pluggy's
+    call order (tryfirst first), then the environments registered at run
+    time with :func:`~heron.training.register_env` are added. Names must be
+    unique across plugins, heron-core's own ``thermostat`` included: a plugin
+    that offers a name an earlier-called plugin already provides, offers a
+    name twice, or returns anything but ``EnvSpec`` objects is marked broken,
+    with an error naming both plugins for a clash, and none of its
+    environments is used.
+
+    Hook wrappers are rejected: the plugin is listed as broken.
+    """
 
 
 @hookspec
 def heron_commands(cli: click.Group) -> None:
-    """Add commands to the ``heron`` command line (``cli.add_command(...)`` or ``@cli.command()``)."""
+    """Add commands to the ``heron`` command line.
+
+    Called once, the first time the ``heron`` command lists or looks up its
+    sub-commands.
+
+    :param cli:
+        The ``heron`` click group: add to it with ``cli.add_command(...)`` or
+        decorate functions with ``@cli.command()``.
+
+    :returns:
+        Nothing; the return value is ignored.
+
+    Every plugin is called, in pluggy's call order (tryfirst first). A
+    command name added by a later-called plugin replaces the earlier one, as
+    :meth:`click.Group.add_command` does. A plugin that raises is marked
+    broken and the commands of the others are still added.
+
+    Hook wrappers are rejected: the plugin is listed as broken.
+    """

@@ -1,9 +1,11 @@
 """Loading plugins from the ``heron`` entry-point group, and what they provide.
 
 Plugins are loaded one by one: a plugin that fails to import, implements a
-hook that does not exist, or whose hook raises, is recorded as broken with
-its error, and the other plugins keep working. ``heron backends`` shows
-both.
+hook that does not exist, implements a hook as a wrapper, or whose hook
+raises, is recorded as broken with its error, and the other plugins keep
+working. ``heron backends`` shows both. Hook implementations are called one
+by one, in the order pluggy's own hook call uses (see
+:mod:`heron.training.hookspecs`).
 
 Environment variables:
 
@@ -12,6 +14,7 @@ Environment variables:
   plugin. heron-core's own plugin (the demo environments) always loads.
 * ``HERON_PLUGINS_RAISE=1``: re-raise plugin errors instead of recording
   them (for plugin authors).
+* ``HERON_DEBUG``: print the traceback of a hook that raises.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pluggy
 
@@ -40,6 +43,20 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "heron"
 CORE_DISTRIBUTION = "heron-core"
+WRAPPERS_UNSUPPORTED = (
+    "HERON does not support hook wrappers: each heron hook returns one result per plugin and HERON calls "
+    "every plugin on its own, so there is no combined call to wrap; drop the wrapper option and return the result"
+)
+
+
+class Named(Protocol):
+    """What a hook's results are merged by: their name."""
+
+    @property
+    def name(self) -> str: ...
+
+
+NamedT = TypeVar("NamedT", bound=Named)
 
 
 @dataclass
@@ -80,6 +97,51 @@ def _allowed_names() -> set[str] | None:
     if value is None:
         return None
     return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _wrapper_problem(plugin: object, callers: list[pluggy.HookCaller]) -> str | None:
+    """Why ``plugin`` cannot be used if it implements a hook as a (new- or old-style) wrapper, else None."""
+    for caller in callers:
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                option = "wrapper=True" if impl.wrapper else "hookwrapper=True"
+                return f"hook {caller.name} is declared with @hookimpl({option}); {WRAPPERS_UNSUPPORTED}"
+    return None
+
+
+def _call(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
+    """Call one implementation as pluggy does: its positional parameters, and those with defaults the call gives."""
+    args = [kwargs[name] for name in impl.argnames]
+    return impl.function(*args, **{name: kwargs[name] for name in impl.kwargnames if name in kwargs})
+
+
+def _result_problem(hook_name: str, result: Any, kind: type) -> str | None:
+    """Why ``result`` is not a sequence of ``kind`` objects with distinct names, or None."""
+    expected = f"expected a list of {kind.__name__} objects"
+    if not isinstance(result, Sequence) or isinstance(result, str):
+        return f"{hook_name} returned {result!r}, {expected}"
+    wrong = [item for item in result if not isinstance(item, kind)]
+    if wrong:
+        return f"{hook_name} returned {wrong[0]!r}, {expected}"
+    names = [item.name for item in result]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        return f"{hook_name} returned the name(s) {twice} more than once, expected unique names"
+    return None
+
+
+def _clash_problem(
+    hook_name: str, items: Sequence[Named], found: Mapping[str, tuple[Named, PluginRecord]], what: str
+) -> str | None:
+    """The error for the first of ``items`` whose name an earlier-called plugin already provides, or None."""
+    for item in items:
+        if item.name in found:
+            other = found[item.name][1].name
+            return (
+                f"{hook_name} returned {what} name {item.name!r}, which is already provided by plugin {other!r} "
+                f"(called before it); expected {what} names unique across plugins"
+            )
+    return None
 
 
 class HeronPluginManager:
@@ -134,16 +196,21 @@ class HeronPluginManager:
             self._broken(record, f"invalid hook implementation: {exc}", exc)
             return
         callers = self.pm.get_hookcallers(plugin) or []
-        unknown = [caller.name for caller in callers if not caller.has_spec()]
-        if unknown:
+        problem = self._registration_problem(plugin, callers)
+        if problem is not None:
             self.pm.unregister(plugin)
-            self._broken(record, f"implements unknown hook(s) {unknown}; known hooks: {self.hook_names()}")
-            return
-        if not callers:
-            self.pm.unregister(plugin)
-            self._broken(record, f"implements no heron hook; known hooks: {self.hook_names()}")
+            self._broken(record, problem)
             return
         record.hooks = sorted(caller.name for caller in callers)
+
+    def _registration_problem(self, plugin: object, callers: list[pluggy.HookCaller]) -> str | None:
+        """Why a registered ``plugin`` cannot be used: unknown hooks, no hooks, hook wrappers; None if it can."""
+        unknown = [caller.name for caller in callers if not caller.has_spec()]
+        if unknown:
+            return f"implements unknown hook(s) {unknown}; known hooks: {self.hook_names()}"
+        if not callers:
+            return f"implements no heron hook; known hooks: {self.hook_names()}"
+        return _wrapper_problem(plugin, callers)
 
     def _broken(self, record: PluginRecord, message: str, exc: BaseException | None = None) -> None:
         record.error = message
@@ -158,33 +225,46 @@ class HeronPluginManager:
 
     # -------------------------------------------------------------- calling
     def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[PluginRecord, Any]]:
-        """Call every implementation of ``hook_name`` on its own; a raising plugin is marked broken."""
+        """Call every implementation of ``hook_name`` on its own; a raising plugin is marked broken.
+
+        The order is pluggy's call order, the reverse of ``get_hookimpls()``: tryfirst implementations,
+        then plain ones (last registered first), then trylast ones.
+        """
         caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():  # registration order
+        for impl in reversed(caller.get_hookimpls()):
             record = self.records[impl.plugin_name]
             if not record.ok:
                 continue
             try:
-                yield record, impl.function(**{name: kwargs[name] for name in impl.argnames})
+                result = _call(impl, kwargs)
             except Exception as exc:
                 self._broken(record, f"hook {hook_name} raised {type(exc).__name__}: {exc}", exc)
                 if os.environ.get("HERON_DEBUG"):
                     traceback.print_exc()
+                continue
+            yield record, result
+
+    def collect_named(self, hook_name: str, kind: type[NamedT], what: str) -> dict[str, tuple[NamedT, PluginRecord]]:
+        """Every ``kind`` object the plugins return from ``hook_name``, by name, with its plugin.
+
+        Plugins are taken in pluggy's call order. A plugin whose result is not a list of ``kind`` objects with
+        distinct names, or offers a name an earlier-called plugin provides, is marked broken and contributes
+        nothing (``what`` names the objects in that error, e.g. ``"backend"``).
+        """
+        found: dict[str, tuple[NamedT, PluginRecord]] = {}
+        for record, result in self.call_each(hook_name):
+            items = [] if result is None else result
+            problem = _result_problem(hook_name, items, kind) or _clash_problem(hook_name, items, found, what)
+            if problem is not None:
+                self._broken(record, problem)
+                continue
+            found.update((item.name, (item, record)) for item in items)
+        return found
 
     def backends(self) -> dict[str, BackendEntry]:
-        """Every working backend by name (a name offered twice marks the later plugin broken)."""
-        found: dict[str, BackendEntry] = {}
-        for record, specs in self.call_each("heron_backends"):
-            for spec in specs or ():
-                if not isinstance(spec, BackendSpec):
-                    self._broken(record, f"heron_backends returned {spec!r}, expected BackendSpec objects")
-                    break
-                if spec.name in found:
-                    other = found[spec.name].plugin.name
-                    self._broken(record, f"backend name {spec.name!r} is already provided by plugin {other!r}")
-                    break
-                found[spec.name] = BackendEntry(spec, record)
-        return {name: entry for name, entry in found.items() if entry.plugin.ok}
+        """Every working backend by name (see :func:`heron.training.hookspecs.heron_backends` for how they merge)."""
+        found = self.collect_named("heron_backends", BackendSpec, "backend")
+        return {name: BackendEntry(spec, record) for name, (spec, record) in found.items()}
 
     def backend(self, name: str) -> BackendSpec:
         """The backend called ``name``, or a BackendError listing what is installed."""

@@ -52,15 +52,9 @@ def register_env(spec: EnvSpec) -> None:
 
 
 def env_specs() -> dict[str, EnvSpec]:
-    """Every known environment by name: plugins' (the core's included) and run-time registrations."""
-    specs: dict[str, EnvSpec] = {}
-    manager = get_plugin_manager()
-    for record, provided in manager.call_each("heron_envs"):
-        for spec in provided or ():
-            if spec.name in specs:
-                manager._broken(record, f"environment name {spec.name!r} is already provided")
-                continue
-            specs[spec.name] = spec
+    """Every known environment by name: plugins' (merged as the ``heron_envs`` hook documents), then run-time ones."""
+    found = get_plugin_manager().collect_named("heron_envs", EnvSpec, "environment")
+    specs = {name: spec for name, (spec, _plugin) in found.items()}
     specs.update(_runtime)
     return specs
 
