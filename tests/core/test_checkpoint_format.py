@@ -175,6 +175,11 @@ def test_missing_directory_and_files(tmp_path):
          r"action head low has shape \(1,\), expected \(2,\)"),
         (lambda d: d["policies"]["Thermostat"].update(agent_ids=["room_a", "room_x"]),
          "no one-hot entry for agent 'room_b'"),
+        (lambda d: d["agents"].update(room_a=["Thermostat"]), r"agent 'room_a' uses network \['Thermostat'\]"),
+        (lambda d: d["policies"]["Thermostat"]["action"].update(ncats=["x"]),
+         r"policy 'Thermostat': action head ncats must all be integers >= 1, got \['x'\]"),
+        (lambda d: d["policies"]["Thermostat"]["action"].update(ncats=3),
+         "policy 'Thermostat': action head ncats must be a list of integers >= 1, got 3"),
     ],
 )
 def test_inconsistent_metadata_is_a_precise_checkpoint_error(tmp_path, change, message):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pytest
 
 from heron.core import ActionError, ConfigError, SimulationError, UnknownAgentError
-from heron.demo_envs.thermostat import Thermostat, thermostat_config
-from heron.envs import EnvBuilder, build_env
+from heron.demo_envs.thermostat import RoomTempFeature, Thermostat, thermostat_config
+from heron.envs import DefaultHeronEnv, EnvBuilder, build_env
 from heron.training import make_env
 
 from .envs_fixtures import Battery, Charge, battery_config
@@ -151,6 +152,54 @@ def test_unknown_and_missing_config_keys_are_errors():
         build_env(config)
 
 
+def test_bad_thermostat_arguments_are_config_errors_naming_the_argument():
+    with pytest.raises(ConfigError, match=r"^thermostat num_rooms must be a positive integer, got 0$"):
+        thermostat_config(num_rooms=0)
+    with pytest.raises(ConfigError, match=r"^thermostat num_rooms must be a positive integer, got '3'$"):
+        make_env("thermostat", num_rooms="3")
+    with pytest.raises(ConfigError, match=r"^agent 'room_a': initial_range high must be a number >= 25.0, got 15$"):
+        make_env("thermostat", initial_range=(25.0, 15))
+    message = r"^agent 'room_a': initial_range must be a \(low, high\) pair of temperatures or None, got \[20\]$"
+    with pytest.raises(ConfigError, match=message):
+        make_env("thermostat", initial_range=[20])
+
+
+def test_agent_kwargs_must_be_a_dict():
+    config = thermostat_config()
+    config["agents"][0]["kwargs"] = ["initial_range"]
+    with pytest.raises(ConfigError, match=r"env_config\['agents'\]\[0\]: 'kwargs' must be a dict of constructor "
+                                          r"arguments, got \['initial_range'\]"):
+        build_env(config)
+
+
+def test_env_max_steps_must_be_a_positive_integer():
+    agents, acting = list(make_env("thermostat").all_agents.values()), ["room_a", "room_b"]
+    for bad in (0, "50", 2.5):
+        with pytest.raises(ConfigError, match=rf"^env 'rooms': max_steps must be a positive integer, got {bad!r}$"):
+            DefaultHeronEnv(agents, acting, max_steps=bad, env_id="rooms")
+
+
+def test_reset_seed_must_be_a_non_negative_integer():
+    env = make_env("thermostat")
+    for bad in ("0", -1, 1.5):
+        message = rf"^env 'thermostat_2': seed must be a non-negative integer, got {bad!r}$"
+        with pytest.raises(ConfigError, match=message):
+            env.reset(seed=bad)
+
+
+def test_features_given_without_a_list_name_the_agent():
+    with pytest.raises(ConfigError, match=r"^agent 'room_a': features must be a list of Feature instances, got "
+                                          r"RoomTempFeature\(temperature=18.0\)$"):
+        Thermostat("room_a", RoomTempFeature(temperature=18.0))
+
+
+def test_an_unknown_observation_mode_is_a_config_error():
+    env = make_env("thermostat")
+    with pytest.raises(ConfigError, match=r"agent 'room_a': unknown observation_mode 'fulll'; expected one of "
+                                          r"\['local', 'full', 'global'\]"):
+        env.observation_size("room_a", "fulll")
+
+
 def test_duplicate_agent_ids_are_an_error():
     config = thermostat_config()
     config["agents"][1]["agent_id"] = "room_a"
@@ -199,6 +248,22 @@ def test_simulation_returning_a_renamed_feature_or_unknown_agent_is_an_error():
     env = build_env({**thermostat_config(), "simulation": lambda states: {**states, "ghost": {}}})
     env.reset(seed=0)
     with pytest.raises(SimulationError, match="unknown agent 'ghost'"):
+        env.step({"room_a": [0.0], "room_b": [0.0]})
+
+
+def test_simulation_returning_something_else_than_feature_dicts_for_an_agent_is_an_error():
+    env = build_env({**thermostat_config(), "simulation": lambda states: {**states, "room_a": 21.5}})
+    env.reset(seed=0)
+    with pytest.raises(SimulationError, match=r"agent 'room_a': expected a \{feature_name: \{field: value\}\} dict, "
+                                              "got 21.5"):
+        env.step({"room_a": [0.0], "room_b": [0.0]})
+
+
+@pytest.mark.parametrize("reward", ["fine", None, float("nan"), [1.0, 2.0]])
+def test_a_reward_that_is_not_a_finite_number_names_the_agent_and_the_value(env, reward):
+    env.agent("room_b").compute_local_reward = lambda local_state: reward
+    with pytest.raises(SimulationError, match=rf"env 'thermostat_2': agent 'room_b' computed the reward "
+                                              rf"{re.escape(repr(reward))}; expected a finite number"):
         env.step({"room_a": [0.0], "room_b": [0.0]})
 
 

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from heron.core import ActionError, ConfigError, UnknownAgentError
+from heron.core import ActionError, ConfigError, EnvNotResetError, UnknownAgentError
 from heron.demo_envs.thermostat import ProportionalController, thermostat_config
 from heron.envs import build_env
 from heron.scheduling import EpisodeAnalyzer, JitterType, ScheduleConfig, evaluate_event_driven
+from heron.scheduling.runner import EventDrivenRun
 from heron.training import make_env
 
 from .event_driven_fixtures import (
@@ -371,8 +372,19 @@ def test_policies_may_return_arrays_or_mappings_but_not_anything_else():
     assert len({vector[0] for _, vector in analyzer.get_action_history()["room_b"]}) > 5
     policies = {"room_a": ConstantPolicy("warm"), "room_b": ProportionalController()}
     policies["room_a"].forward = lambda obs: "warm"
-    with pytest.raises(ActionError, match="the policy of agent 'room_a' returned 'warm', which is not an action"):
+    message = r"the policy of agent 'room_a' returned 'warm', which is not an action; expected an Action, a \{'c'"
+    with pytest.raises(ActionError, match=message):
         event_run(env, policies, 5.0)
+
+
+def test_an_event_driven_run_runs_once():
+    env = make_env("thermostat")
+    env.reset(seed=0)
+    run = EventDrivenRun(env, proportional(env), 5.0)
+    run.run()
+    message = r"env 'thermostat_2': this EventDrivenRun already ran \(\d+ events\); build a new one \(after env.reset\)"
+    with pytest.raises(EnvNotResetError, match=message):
+        run.run()
 
 
 def test_runs_need_a_fresh_reset_and_valid_arguments():
@@ -401,7 +413,7 @@ def test_runs_need_a_fresh_reset_and_valid_arguments():
     with pytest.raises(ConfigError, match="episode_analyzer must be an EpisodeAnalyzer"):
         env.run_event_driven(5.0, {"record": True})
     env.reset(seed=0, jitter_seed="fixed")
-    with pytest.raises(ConfigError, match="jitter_seed must be a non-negative integer or None, got 'fixed'"):
+    with pytest.raises(ConfigError, match="jitter_seed must be a non-negative integer, got 'fixed'"):
         env.run_event_driven(5.0)
 
 
@@ -415,7 +427,8 @@ def test_schedule_config_dicts_in_env_config_are_used_and_checked():
     assert len(analyzer.get_reward_history()["room_b"]) == 20
     config["agents"][1]["schedule_config"] = {"tick_interval": 1.0, "obs_delay": -0.5}
     env = build_env(config)
-    with pytest.raises(ConfigError, match=r"agent 'room_b' schedule_config: ScheduleConfig\.obs_delay must be >= 0"):
+    message = r"agent 'room_b' schedule_config: ScheduleConfig\.obs_delay must be a non-negative number, got -0.5"
+    with pytest.raises(ConfigError, match=message):
         event_run(env, proportional(env), 20.0)
     config["agents"][1]["schedule_config"] = "fast"
     env = build_env(config)

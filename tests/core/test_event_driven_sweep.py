@@ -73,8 +73,19 @@ def test_sweep_arguments_are_checked():
         robustness_sweep(env, policies, "obs_delay", [0.0], overrides={"obs_delay": 1.0})
     with pytest.raises(ConfigError, match="episodes must be a positive integer"):
         robustness_sweep(env, policies, "obs_delay", [0.0], episodes=0)
-    with pytest.raises(ConfigError, match="obs_delay must be >= 0"):
+    with pytest.raises(ConfigError, match="obs_delay must be a non-negative number"):
         robustness_sweep(env, policies, "obs_delay", [-1.0], episodes=1)
+    with pytest.raises(ConfigError, match=r"^t_end must be a positive number, got 'long'$"):
+        robustness_sweep(env, policies, "obs_delay", [0.0], episodes=1, t_end="long")
+    with pytest.raises(ConfigError, match=r"^sim_interval must be a positive number, got '1'$"):
+        robustness_sweep(env, policies, "obs_delay", [0.0], episodes=1, sim_interval="1")
+
+
+def test_evaluation_episodes_must_be_a_positive_integer():
+    env = make_env("thermostat")
+    for bad in ("3", 0, 2.5):
+        with pytest.raises(ConfigError, match=f"^episodes must be a positive integer, got {bad!r}$"):
+            evaluate_policies(env, controllers(env), episodes=bad)
 
 
 def test_sweep_plot_and_csv(tmp_path):
@@ -151,4 +162,4 @@ def test_cli_rejects_unclear_timing_options(run_dir):
     words = runner.invoke(cli, ["evaluate", str(run_dir), "--event-driven", "--obs-delay", "0,slow"])
     assert words.exit_code != 0 and "comma-separated numbers" in words.output
     negative = runner.invoke(cli, ["evaluate", str(run_dir), "--event-driven", "--obs-delay", "-1", "--episodes", "1"])
-    assert negative.exit_code != 0 and "obs_delay must be >= 0" in negative.output
+    assert negative.exit_code != 0 and "obs_delay must be a non-negative number" in negative.output

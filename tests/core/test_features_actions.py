@@ -58,6 +58,8 @@ def test_unknown_visibility_is_rejected_at_class_definition():
 def test_setting_an_unknown_field_is_an_error():
     with pytest.raises(SimulationError, match="has no field 'temp'"):
         Undecorated().set_values({"temp": 1.0})
+    with pytest.raises(SimulationError, match=r"^feature Undecorated: expected a \{field: value\} dict, got 21.0$"):
+        Undecorated().set_values(21.0)
 
 
 def test_values_are_copies():
@@ -124,6 +126,25 @@ def test_continuous_action_needs_a_range():
 
 
 @pytest.mark.parametrize(
+    ("specs", "message"),
+    [
+        ({"dim_c": 2, "range": ([0, 0, 0], [1, 1, 1])},
+         r"heater: range must be \(low, high\), each a number or dim_c=2 numbers, got \(\[0, 0, 0\], \[1, 1, 1\]\)"),
+        ({"dim_c": 1, "range": (0.0,)}, r"range must be \(low, high\), each a number or dim_c=1 numbers, got \(0.0,\)"),
+        ({"dim_c": 1, "range": ("cold", "hot")}, r"range must be \(low, high\).*got \('cold', 'hot'\)"),
+        ({"dim_c": 1.5, "range": (0, 1)}, "heater: dim_c must be a non-negative integer, got 1.5"),
+        ({"dim_c": "1"}, "heater: dim_c must be a non-negative integer, got '1'"),
+        ({"ncats": [2.5]}, "heater: ncats entry must be a non-negative integer, got 2.5"),
+        ({"ncats": 3.0}, r"heater: ncats must be an integer or a list of integers, got 3.0"),
+        ({"dim_d": -1, "ncats": 2}, "heater: dim_d must be a non-negative integer, got -1"),
+    ],
+)
+def test_bad_action_specs_are_config_errors_naming_owner_setting_and_value(specs, message):
+    with pytest.raises(ConfigError, match=message):
+        Action("heater").set_specs(**specs)
+
+
+@pytest.mark.parametrize(
     ("specs", "space_type"),
     [
         ({"dim_c": 2, "range": ([-1, -2], [1, 2])}, gym.spaces.Box),
@@ -165,6 +186,11 @@ def test_observation_layout_is_deterministic_and_complete():
     assert obs.vector_for("local").dtype == np.float32
     with pytest.raises(ConfigError, match="unknown observation_mode"):
         obs.vector_for("partial")
+
+
+def test_observation_timestamp_must_be_a_number():
+    with pytest.raises(ObservationError, match="observation timestamp must be a number, got 'noon'"):
+        Observation.from_dict({"local": {"t": 20.0}, "timestamp": "noon"})
 
 
 def test_observation_with_non_numeric_value_is_an_error():

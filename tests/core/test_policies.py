@@ -53,6 +53,12 @@ def test_wrong_observation_length_is_an_error_naming_mode_and_sizes():
         Echo("full", 2).forward(OBS)
 
 
+def test_non_numeric_observation_list_is_an_observation_error():
+    with pytest.raises(ObservationError, match=r"Echo: observation \['warm', 1.0\] is not numeric; expected an array, "
+                                               "list or tuple of numbers"):
+        Echo("local", 2).forward(["warm", 1.0])
+
+
 def test_nan_observation_is_an_error():
     with pytest.raises(ObservationError, match="NaN"):
         Echo("local", 1).forward(np.array([np.nan]))

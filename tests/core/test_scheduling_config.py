@@ -50,27 +50,34 @@ def test_each_agent_class_starts_with_its_level_default_and_keeps_a_given_config
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"tick_interval": 0.0}, "tick_interval must be > 0, got 0.0"),
-        ({"tick_interval": -1}, "tick_interval must be > 0"),
-        ({"tick_interval": math.nan}, "tick_interval must be finite"),
-        ({"obs_delay": -0.1}, "obs_delay must be >= 0, got -0.1"),
-        ({"act_delay": -1e-9}, "act_delay must be >= 0"),
-        ({"msg_delay": math.inf}, "msg_delay must be finite"),
-        ({"jitter_type": "uniform", "jitter_ratio": -0.1}, r"jitter_ratio must be in \[0, 1\], got -0.1"),
-        ({"jitter_type": "uniform", "jitter_ratio": 1.5}, r"jitter_ratio must be in \[0, 1\]"),
+        ({"tick_interval": 0.0}, "tick_interval must be a positive number, got 0.0"),
+        ({"tick_interval": -1}, "tick_interval must be a positive number, got -1"),
+        ({"tick_interval": math.nan}, "tick_interval must be a positive number, got nan"),
+        ({"obs_delay": -0.1}, "obs_delay must be a non-negative number, got -0.1"),
+        ({"act_delay": -1e-9}, "act_delay must be a non-negative number"),
+        ({"msg_delay": math.inf}, "msg_delay must be a non-negative number, got inf"),
+        ({"jitter_type": "uniform", "jitter_ratio": -0.1}, r"jitter_ratio must be a number in \[0, 1\], got -0.1"),
+        ({"jitter_type": "uniform", "jitter_ratio": 1.5}, r"jitter_ratio must be a number in \[0, 1\], got 1.5"),
         ({"jitter_ratio": 0.2}, "jitter_type is 'none'"),
         ({"jitter_type": "poisson"}, "jitter_type must be one of"),
         ({"obs_delay": 0.1, "act_delay": 0.2, "min_delay": 0.15},
          r"min_delay=0.15 exceeds \['obs_delay', 'msg_delay'\]"),
-        ({"min_delay": -0.5}, "min_delay must be >= 0"),
-        ({"tick_interval": "1"}, "tick_interval must be a number, got '1'"),
-        ({"seed": 1.5}, "seed must be an integer or None"),
-        ({"seed": True}, "seed must be an integer or None"),
+        ({"min_delay": -0.5}, "min_delay must be a non-negative number"),
+        ({"tick_interval": "1"}, "tick_interval must be a positive number, got '1'"),
+        ({"seed": 1.5}, "seed must be a non-negative integer, got 1.5"),
+        ({"seed": True}, "seed must be a non-negative integer, got True"),
+        ({"seed": -1}, "seed must be a non-negative integer, got -1"),
     ],
 )
 def test_invalid_values_are_clear_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ScheduleConfig(**kwargs)
+
+
+def test_with_jitter_checks_the_jitter_type_like_the_constructor():
+    message = r"ScheduleConfig\.jitter_type must be one of \['none', 'uniform', 'gaussian'\], got 'poisson'"
+    with pytest.raises(ConfigError, match=message):
+        ScheduleConfig.with_jitter(jitter_type="poisson")
 
 
 def test_dict_round_trip_and_unknown_keys():
@@ -81,7 +88,7 @@ def test_dict_round_trip_and_unknown_keys():
     assert ScheduleConfig.from_dict(data) == config
     with pytest.raises(ConfigError, match=r"agent 'room_a': unknown key\(s\) \['tick'\]"):
         ScheduleConfig.from_dict({"tick": 1.0}, "agent 'room_a'")
-    with pytest.raises(ConfigError, match=r"agent 'room_a': ScheduleConfig\.tick_interval must be > 0"):
+    with pytest.raises(ConfigError, match=r"agent 'room_a': ScheduleConfig\.tick_interval must be a positive number"):
         ScheduleConfig.from_dict({"tick_interval": 0}, "agent 'room_a'")
 
 
@@ -89,7 +96,7 @@ def test_replace_validates_and_rejects_unknown_fields():
     config = ScheduleConfig()
     assert config.replace(obs_delay=2.0).obs_delay == 2.0
     assert config.obs_delay == 0.0
-    with pytest.raises(ConfigError, match="obs_delay must be >= 0"):
+    with pytest.raises(ConfigError, match="obs_delay must be a non-negative number"):
         config.replace(obs_delay=-1.0)
     with pytest.raises(ConfigError, match=r"no field\(s\) \['obs_latency'\]"):
         config.replace(obs_latency=1.0)

@@ -45,14 +45,15 @@ class FixedGainTrainer:
         return {aid: ProportionalController() for aid in self.env.possible_agents}
 
     def train(self, progress=None):
-        episodes = []
-        for index in range(self.spec.stop.episodes):
-            returns = run_episode(self.env, self.policies(), seed=self.spec.seed + index)
-            record = EpisodeRecord(index + 1, sum(returns.values()), returns, (index + 1) * self.env.max_steps)
+        stop, episodes, steps = self.spec.stop, [], 0
+        while not ((stop.episodes and len(episodes) >= stop.episodes) or (stop.env_steps and steps >= stop.env_steps)):
+            returns = run_episode(self.env, self.policies(), seed=self.spec.seed + len(episodes))
+            steps += self.env.step_count
+            record = EpisodeRecord(len(episodes) + 1, sum(returns.values()), returns, steps)
             episodes.append(record)
             if progress:
                 progress(record)
-        return TrainingResult("toy", self.spec.algorithm, episodes, 0.0, episodes[-1].env_steps)
+        return TrainingResult("toy", self.spec.algorithm, episodes, 0.0, steps)
 
     def save(self, path):
         path = Path(path)
@@ -178,6 +179,11 @@ def test_backend_is_selectable_by_name(toy_distribution):
     result = trainer.train()
     assert result.backend == "toy" and len(result.episodes) == 2
     assert result.returns[0] < 0
+
+
+def test_backend_stops_after_the_episode_that_reaches_env_steps(toy_distribution):
+    result = make_trainer(ExperimentSpec(algorithm="ippo", stop={"env_steps": 120}), backend="toy").train()
+    assert result.env_steps == 150 and [record.env_steps for record in result.episodes] == [50, 100, 150]
 
 
 def test_heron_train_and_evaluate_run_with_the_selected_backend(toy_distribution, tmp_path):

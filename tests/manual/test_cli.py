@@ -113,6 +113,8 @@ def _invoke(args, tmp_path):
         (["train", "--set", "lr=-1"], "hyperparams.lr must be a positive number, got -1"),
         (["train", "--algo", "ippo", "--set", "centralized_critic=true"], "centralized_critic applies to mappo only"),
         (["train", "--backend", "nope"], "nope"),
+        (["train", "--env-arg", "num_rooms=0"], "thermostat num_rooms must be a positive integer, got 0"),
+        (["train", "--env-arg", "initial_range=[30]"], "agent 'room_a': initial_range must be a (low, high) pair"),
     ],
 )
 def test_bad_input_is_a_one_line_error(tmp_path, args, message):
@@ -134,6 +136,32 @@ def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = _invoke(args, tmp_path)
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"experiments": []}, "config.json is not a run config: expected 'backend' and 'experiments'"),
+        ({"backend": "manual", "experiments": [{"algorithm": "ippo"}]},
+         "(each with 'algorithm', 'env' and 'env_kwargs')"),
+        ([1, 2], "got [1, 2]"),
+    ],
+)
+def test_a_run_folder_with_a_bad_config_is_a_one_line_error(tmp_path, config, message):
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    for command in ("evaluate", "compare"):
+        result = CliRunner().invoke(cli, [command, str(tmp_path)])
+        assert result.exit_code == 1 and result.output.startswith("Error: ") and message in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_compare_names_a_missing_or_corrupt_metrics_file(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"backend": "manual", "experiments": []}))
+    result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
+    assert result.exit_code == 1 and f"{tmp_path} is not a run folder: metrics.csv is missing" in result.output
+    (tmp_path / "metrics.csv").write_text("backend,algorithm,episode\nmanual,ippo,1\n")
+    result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
+    assert result.exit_code == 1 and "metrics.csv is corrupt: KeyError: 'team_return'" in result.output
 
 
 def test_mappo_on_agents_with_different_spaces_is_a_one_line_error(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -144,6 +145,25 @@ def test_restore_rejects_mismatched_checkpoints(tmp_path):
         ManualTrainer(spec("ippo")).restore(tmp_path / "policies_only")
     (tmp_path / "ippo" / "trainer_state.json").write_text("{")
     with pytest.raises(CheckpointError, match=r"trainer_state.json is corrupt"):
+        ManualTrainer(spec("ippo")).restore(tmp_path / "ippo")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("rng", {"bit_generator": "MT19937"}, r"trainer_state.json: 'rng' must be the state of a PCG64 generator, got "
+                                              r"\{'bit_generator': 'MT19937'\}"),
+        ("rng", None, "trainer_state.json: 'rng' must be the state of a PCG64 generator, got None"),
+        ("env_steps", -5, "trainer_state.json: env_steps must be a non-negative integer, got -5"),
+        ("env_steps", "many", "trainer_state.json: env_steps must be a non-negative integer, got 'many'"),
+        ("spec", ["ippo"], r"the trainer state's 'spec' must be an experiment spec object, got \['ippo'\]"),
+    ],
+)
+def test_restore_reports_a_corrupt_trainer_state_naming_the_file_and_the_entry(tmp_path, key, value, message):
+    ManualTrainer(spec("ippo")).save(tmp_path / "ippo")
+    state_file = tmp_path / "ippo" / "trainer_state.json"
+    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), key: value}))
+    with pytest.raises(CheckpointError, match=message):
         ManualTrainer(spec("ippo")).restore(tmp_path / "ippo")
 
 

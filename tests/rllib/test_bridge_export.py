@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ from heron.adaptors.rllib import OBS_KEY, RLlibBasedHeronEnv
 from heron.adaptors.rllib_module_bridge import RLlibModuleBridge, policies_from_algorithm, policies_from_checkpoint
 from heron.backends.rllib.configs import ippo_config, mappo_config
 from heron.backends.rllib.export import export_bridges, export_policies
-from heron.core.errors import BackendError
+from heron.core.errors import BackendError, CheckpointError
 from heron.envs import build_env
 from heron.evaluation.episodes import evaluate_policies
 from heron.portable.checkpoint import load_policies
@@ -167,3 +168,14 @@ def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_room
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     np.testing.assert_allclose(eval(output), expected)  # the same returns with heron-core only
+
+
+@pytest.mark.parametrize("content", [b"not a pickle", pickle.dumps({"ctor_args_and_kwargs": None})])
+def test_a_corrupt_rllib_checkpoint_is_a_checkpoint_error_naming_the_file(tmp_path, content):
+    for folder in ("learner_group/learner/rl_module", "env_runner/env_to_module_connector",
+                   "env_runner/module_to_env_connector"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "class_and_ctor_args.pkl").write_bytes(content)
+    with pytest.raises(CheckpointError, match=r"class_and_ctor_args.pkl is corrupt: expected RLlib's pickled "
+                                              r"constructor arguments \((UnpicklingError|TypeError): "):
+        policies_from_checkpoint(tmp_path)

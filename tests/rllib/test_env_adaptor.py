@@ -112,6 +112,14 @@ def test_global_state_observations_carry_the_state_and_the_agent_index(two_rooms
         np.testing.assert_array_equal(obs[OBS_KEY], env.heron_env.observe(aid).vector_for("local"))
 
 
+def test_a_global_state_observation_for_an_unknown_agent_names_it(two_rooms):
+    env = RLlibBasedHeronEnv({**two_rooms, "global_state": True})
+    env.reset(seed=1)
+    message = r"no acting agent 'attic'; the acting agents are \['room_a', 'room_b'\]"
+    with pytest.raises(UnknownAgentError, match=message):
+        env.observation_from("attic", np.zeros(1, np.float32), env.heron_env.state())
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -160,6 +160,11 @@ def test_callbacks_of_both_kinds_run_and_stop_closes_every_env(two_rooms):
 def test_bad_evaluation_settings_are_errors():
     with pytest.raises(ConfigError, match="t_end must be a positive number"):
         HeronEnvRunner.evaluation_config(t_end=-1.0)
+    where = r"^HeronEnvRunner\.evaluation_config: "
+    with pytest.raises(ConfigError, match=where + r"t_end must be a positive number, got '100'$"):
+        HeronEnvRunner.evaluation_config(t_end="100")
+    with pytest.raises(ConfigError, match=where + r"sim_interval must be a positive number, got nan$"):
+        HeronEnvRunner.evaluation_config(t_end=10.0, sim_interval=float("nan"))
     with pytest.raises(ConfigError, match="schedule"):
         HeronEnvRunner.evaluation_config(t_end=10.0, schedule="fast")
     with pytest.raises(ConfigError, match="tick_interval"):

@@ -65,6 +65,27 @@ def test_unknown_hyperparameters_and_unshareable_spaces_are_errors(two_rooms, mi
         mappo_config(mixed_rooms)
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"num_env_runners": -1}, "hyperparams.num_env_runners must be a non-negative integer, got -1"),
+        ({"num_envs_per_env_runner": 0}, "hyperparams.num_envs_per_env_runner must be a positive integer, got 0"),
+        ({"train_batch_size": "500"}, "hyperparams.train_batch_size must be a positive integer, got '500'"),
+        ({"minibatch_size": 12.5}, "hyperparams.minibatch_size must be a positive integer, got 12.5"),
+        ({"vf_huber_delta": 0}, "hyperparams.vf_huber_delta must be a positive number, got 0"),
+        ({"hidden_sizes": [64, True]}, r"model_config\['hidden_sizes'\] entry must be a positive integer, got True"),
+        ({"obs_clip": -10}, r"model_config\['obs_clip'\] must be a positive number, got -10"),
+        ({"initial_log_std": "low"}, r"model_config\['initial_log_std'\] must be a finite number, got 'low'"),
+    ],
+)
+def test_bad_numeric_hyperparameters_are_errors_naming_them(two_rooms, settings, message):
+    for make_config in (mappo_config, ippo_config):
+        with pytest.raises(ConfigError, match=message):
+            make_config(two_rooms, hyperparams=settings)
+    with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -1$"):
+        ippo_config(two_rooms, seed=-1)
+
+
 def test_a_policy_mapping_to_an_unknown_module_fails_at_build_time(two_rooms):
     config = (
         PPOConfig()

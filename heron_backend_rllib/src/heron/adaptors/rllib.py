@@ -38,7 +38,7 @@ import gymnasium as gym
 import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
-from heron.core.errors import ConfigError
+from heron.core.errors import ConfigError, UnknownAgentError
 from heron.core.observation import Observation
 from heron.envs.builder import build_env
 from heron.envs.simple import DefaultHeronEnv
@@ -140,6 +140,8 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
             return vector
         if state is None:
             raise ConfigError(f"agent {agent_id!r}: this env's observations carry the global state; pass it")
+        if agent_id not in self._agent_index:
+            raise UnknownAgentError(f"no acting agent {agent_id!r}; the acting agents are {self.possible_agents}")
         return {OBS_KEY: vector, STATE_KEY: state, AGENT_INDEX_KEY: self._agent_index[agent_id]}
 
     def current_observation(self, agent_id: str) -> Any:

@@ -324,9 +324,15 @@ def policies_from_checkpoint(path: str | Path, agent_ids: list[str] | None = Non
     for needed in (ctor_file, modules_dir, *connectors):
         if not needed.exists():
             raise CheckpointError(f"{path} is not an RLlib algorithm checkpoint: {needed.relative_to(path)} is missing")
-    with open(ctor_file, "rb") as handle:
-        args, kwargs = pickle.load(handle)["ctor_args_and_kwargs"]
-    state = kwargs.get("config", args[0] if args else None)
+    try:
+        with open(ctor_file, "rb") as handle:
+            args, kwargs = pickle.load(handle)["ctor_args_and_kwargs"]
+        state = kwargs.get("config", args[0] if args else None)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError,
+            ValueError) as exc:
+        raise CheckpointError(
+            f"{ctor_file} is corrupt: expected RLlib's pickled constructor arguments ({type(exc).__name__}: {exc})"
+        ) from exc
     config = state if isinstance(state, AlgorithmConfig) else AlgorithmConfig.from_state(state)
     modules = {
         child.name: RLModule.from_checkpoint(child) for child in sorted(modules_dir.iterdir()) if child.is_dir()

@@ -75,6 +75,7 @@ from heron.core.errors import ConfigError, HeronError
 from heron.scheduling.analysis import EventDrivenStats
 from heron.scheduling.runner import run_event_driven
 from heron.scheduling.schedule_config import ScheduleConfig, coerce_schedule_config
+from heron.utils.validation import check_number
 
 __all__ = ["EVENT_DRIVEN_KEY", "SETUP_ERROR_KEY", "EventDrivenSettings", "HeronEnvRunner"]
 
@@ -101,10 +102,8 @@ class EventDrivenSettings:
 
     def __post_init__(self) -> None:
         for name in ("t_end", "sim_interval"):
-            value = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and math.isfinite(value) and value > 0):
-                raise ConfigError(f"HeronEnvRunner.evaluation_config: {name} must be a positive number, got {value!r}")
+            where = f"HeronEnvRunner.evaluation_config: {name}"
+            object.__setattr__(self, name, check_number(getattr(self, name), where, minimum=0, exclusive_minimum=True))
         schedule = self.schedule
         if isinstance(schedule, Mapping):
             for aid, entry in schedule.items():

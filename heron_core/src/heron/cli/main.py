@@ -252,9 +252,45 @@ def _read_run(run_dir: Path) -> dict[str, Any]:
     if not config_path.is_file():
         raise click.ClickException(f"{run_dir} is not a run folder: {config_path.name} is missing")
     try:
-        return json.loads(config_path.read_text())
-    except json.JSONDecodeError as exc:
+        run = json.loads(config_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{config_path} is not valid JSON: {exc}") from exc
+    if not _is_run_config(run):
+        raise click.ClickException(
+            f"{config_path} is not a run config: expected 'backend' and 'experiments' (each with 'algorithm', 'env' "
+            f"and 'env_kwargs'), got {json.dumps(run)[:200]}"
+        )
+    return run
+
+
+def _is_run_config(run: Any) -> bool:
+    """Whether ``run`` holds what ``heron train`` writes to config.json and the other commands read."""
+    experiments = run.get("experiments") if isinstance(run, dict) else None
+    if not isinstance(experiments, list) or not isinstance(run.get("backend"), str):
+        return False
+    return all(
+        isinstance(entry, dict) and isinstance(entry.get("algorithm"), str) and "env" in entry
+        and isinstance(entry.get("env_kwargs"), dict)
+        for entry in experiments
+    )
+
+
+def _read_returns(run_dir: Path) -> dict[tuple[str, str], list[float]]:
+    """``{(backend, algorithm): team returns}`` from the run's metrics.csv."""
+    path = run_dir / "metrics.csv"
+    if not path.is_file():
+        raise click.ClickException(f"{run_dir} is not a run folder: {path.name} is missing")
+    rows: dict[tuple[str, str], list[float]] = {}
+    with open(path, newline="") as handle:
+        try:
+            for row in csv.DictReader(handle):
+                rows.setdefault((row["backend"], row["algorithm"]), []).append(float(row["team_return"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise click.ClickException(
+                f"{path} is corrupt: {type(exc).__name__}: {exc} (expected columns backend, algorithm and a numeric "
+                "team_return)"
+            ) from exc
+    return rows
 
 
 def _parse_values(text: str, option: str) -> list[float]:
@@ -398,11 +434,7 @@ def compare(run_dirs: Sequence[Path]) -> None:
         table.add_column(column, justify="right")
     for run_dir in run_dirs:
         _read_run(run_dir)
-        rows: dict[tuple[str, str], list[float]] = {}
-        with open(run_dir / "metrics.csv", newline="") as handle:
-            for row in csv.DictReader(handle):
-                rows.setdefault((row["backend"], row["algorithm"]), []).append(float(row["team_return"]))
-        for (backend, algorithm), returns in rows.items():
+        for (backend, algorithm), returns in _read_returns(run_dir).items():
             summary = summarize_returns(returns)
             table.add_row(str(run_dir), backend, algorithm, str(summary.episodes), f"{summary.first:.2f}",
                           f"{summary.last:.2f}", f"{summary.best:.2f}")

@@ -24,6 +24,13 @@ __all__ = ["Action"]
 _FLOAT64 = np.dtype(np.float64)
 
 
+def _count(value: Any, name: str) -> int:
+    """``value`` as an int after checking it is a non-negative integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 class Action:
     """An agent's action specification and current value.
 
@@ -62,33 +69,45 @@ class Action:
             ncats: categories per discrete head (one int applies to every head).
             range: ``(low, high)`` arrays of length ``dim_c``; required when ``dim_c > 0``.
         """
-        if dim_c < 0:
-            raise ConfigError(f"{self.owner}: dim_c must be >= 0, got {dim_c}")
+        dim_c = _count(dim_c, f"{self.owner}: dim_c")
+        if dim_d is not None:
+            dim_d = _count(dim_d, f"{self.owner}: dim_d")
         if isinstance(ncats, (int, np.integer)):
-            ncats = [int(ncats)] * (1 if dim_d is None else dim_d)
-        ncats = tuple(int(n) for n in (ncats or ()))
+            ncats = [ncats] * (1 if dim_d is None else dim_d)
+        if isinstance(ncats, str) or not isinstance(ncats, (Sequence, np.ndarray, type(None))):
+            raise ConfigError(f"{self.owner}: ncats must be an integer or a list of integers, got {ncats!r}")
+        ncats = tuple(_count(n, f"{self.owner}: ncats entry") for n in (() if ncats is None else ncats))
         dim_d = len(ncats) if dim_d is None else dim_d
         if dim_d != len(ncats):
             raise ConfigError(f"{self.owner}: dim_d={dim_d} but {len(ncats)} ncats were given")
         if any(n < 1 for n in ncats):
             raise ConfigError(f"{self.owner}: every discrete head needs >= 1 category, got {ncats}")
         if dim_c > 0:
-            if range is None:
-                raise ConfigError(f"{self.owner}: a continuous action needs range=(low, high)")
-            low = np.broadcast_to(np.asarray(range[0], dtype=np.float64), (dim_c,)).copy()
-            high = np.broadcast_to(np.asarray(range[1], dtype=np.float64), (dim_c,)).copy()
+            low, high = self._range_arrays(range, dim_c)
             if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low < high)):
                 raise ConfigError(
                     f"{self.owner}: range must be finite with low < high, got low={low}, high={high}"
                 )
         else:
             low = high = np.zeros(0)
-        self.dim_c, self.dim_d, self.ncats = int(dim_c), int(dim_d), ncats
+        self.dim_c, self.dim_d, self.ncats = dim_c, dim_d, ncats
         self._set_range(low, high)
         self.c = np.clip(np.zeros(self.dim_c), low, high)
         self.d = np.zeros(self.dim_d, dtype=np.int64)
         self._space = None
         return self
+
+    def _range_arrays(self, range: tuple[Any, Any] | None, dim_c: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` of ``range`` as float arrays of length ``dim_c``."""
+        if range is None:
+            raise ConfigError(f"{self.owner}: a continuous action needs range=(low, high)")
+        try:
+            low, high = (np.broadcast_to(np.asarray(bound, dtype=np.float64), (dim_c,)).copy() for bound in range)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{self.owner}: range must be (low, high), each a number or dim_c={dim_c} numbers, got {range!r}"
+            ) from None
+        return low, high
 
     @property
     def range(self) -> tuple[np.ndarray, np.ndarray]:

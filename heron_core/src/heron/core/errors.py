@@ -33,7 +33,7 @@ class ActionError(HeronError, ValueError):
 
 
 class EnvNotResetError(HeronError, RuntimeError):
-    """``step`` was called before ``reset``, or after the episode ended."""
+    """``step`` or an event-driven run was called before ``reset``, or after the episode (or run) ended."""
 
 
 class ObservationError(HeronError, ValueError):

@@ -105,6 +105,8 @@ class Feature:
 
     def set_values(self, values: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         """Set field values; an unknown field name is an error."""
+        if values is not None and not isinstance(values, (dict, Mapping)):
+            raise SimulationError(f"feature {self.name}: expected a {{field: value}} dict, got {values!r}")
         if kwargs:
             values = {**(values or {}), **kwargs}
         elif not values:

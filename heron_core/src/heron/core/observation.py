@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from heron.core.errors import ConfigError
+from heron.core.errors import ConfigError, ObservationError
 from heron.core.flatten import flatten
 
 __all__ = ["OBSERVATION_MODES", "Observation", "StateSource", "check_observation_mode"]
@@ -58,7 +58,10 @@ class Observation:
     ) -> None:
         self._local: Mapping[str, Any] | None = local if local is not None else {}
         self._global_info: Mapping[str, Any] | None = global_info if global_info is not None else {}
-        self.timestamp = float(timestamp)
+        try:
+            self.timestamp = float(timestamp)
+        except (TypeError, ValueError):
+            raise ObservationError(f"observation timestamp must be a number, got {timestamp!r}") from None
         self._local_vector: np.ndarray | None = None
         self._global_vector: np.ndarray | None = None
         self._source: StateSource | None = None

@@ -86,7 +86,12 @@ def observation_vector(obs: Any, mode: str, expected_dim: int | None = None, own
     elif isinstance(obs, Mapping):
         vector = Observation.from_dict(obs).vector_for(mode)
     elif isinstance(obs, (np.ndarray, list, tuple)):
-        vector = np.asarray(obs, dtype=np.float32).reshape(-1)
+        try:
+            vector = np.asarray(obs, dtype=np.float32).reshape(-1)
+        except (TypeError, ValueError):
+            raise ObservationError(
+                f"{owner}: observation {obs!r} is not numeric; expected an array, list or tuple of numbers"
+            ) from None
     else:
         raise ObservationError(
             f"{owner}: cannot turn {type(obs).__name__} into an observation vector; "

@@ -19,6 +19,8 @@ class State:
     def __init__(self, features: Iterable[Feature], owner: str) -> None:
         self.owner = owner
         self.features: dict[str, Feature] = {}
+        if isinstance(features, (Feature, str)) or not isinstance(features, Iterable):
+            raise ConfigError(f"agent {owner!r}: features must be a list of Feature instances, got {features!r}")
         for feature in features:
             if not isinstance(feature, Feature):
                 raise ConfigError(f"agent {owner!r}: {feature!r} is not a Feature instance")
@@ -32,6 +34,10 @@ class State:
 
     def update(self, values: Mapping[str, Mapping[str, Any]]) -> None:
         """Write ``{feature_name: {field: value}}`` into the features."""
+        if not isinstance(values, (dict, Mapping)):
+            raise SimulationError(
+                f"agent {self.owner!r}: expected a {{feature_name: {{field: value}}}} dict, got {values!r}"
+            )
         for name, fields in values.items():
             feature = self.features.get(name)
             if feature is None:

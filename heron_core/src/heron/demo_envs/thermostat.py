@@ -18,9 +18,11 @@ import numpy as np
 
 from heron.agents.field_agent import FieldAgent
 from heron.core.action import Action
+from heron.core.errors import ConfigError
 from heron.core.feature import Feature
 from heron.core.policies import Policy, obs_to_vector, vector_to_action
 from heron.envs.simulation import LiveFeatures, in_place_simulation
+from heron.utils.validation import check_number
 
 __all__ = [
     "TARGET_TEMPERATURE",
@@ -65,7 +67,7 @@ class Thermostat(FieldAgent):
         **kwargs: Any,
     ) -> None:
         super().__init__(agent_id, features or [RoomTempFeature()], **kwargs)
-        self.initial_range = initial_range
+        self.initial_range = None if initial_range is None else _temperature_range(initial_range, agent_id)
 
     def init_action(self, features: Sequence[Feature]) -> Action:
         return Action(self.agent_id).set_specs(dim_c=1, range=(np.array([-1.0]), np.array([1.0])))
@@ -81,6 +83,16 @@ class Thermostat(FieldAgent):
 
     def compute_local_reward(self, local_state: Mapping[str, np.ndarray]) -> float:
         return -abs(float(local_state["RoomTempFeature"][0]) - TARGET_TEMPERATURE)
+
+
+def _temperature_range(value: Any, agent_id: str) -> tuple[float, float]:
+    """``(low, high)`` as floats, checked: two finite numbers with ``low <= high``."""
+    where = f"agent {agent_id!r}: initial_range"
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ConfigError(f"{where} must be a (low, high) pair of temperatures or None, got {value!r}")
+    low = check_number(value[0], f"{where} low")
+    high = check_number(value[1], f"{where} high", minimum=low)
+    return low, high
 
 
 @in_place_simulation
@@ -147,8 +159,7 @@ def thermostat_config(
         coordinator_protocol: put the rooms under a ``"building"`` coordinator with
             this protocol (``"vertical"``: the building sets every room's heating).
     """
-    if isinstance(num_rooms, bool) or not isinstance(num_rooms, int) or num_rooms < 1:
-        raise ValueError(f"num_rooms must be a positive integer, got {num_rooms!r}")
+    num_rooms = check_number(num_rooms, "thermostat num_rooms", minimum=1, integer=True)
     agents = [
         {
             "agent_id": agent_id,

@@ -41,6 +41,7 @@ from heron.core.observation import Observation, check_observation_mode
 from heron.core.policies import Policy
 from heron.envs._layout import StateLayout
 from heron.envs.simulation import AgentStates
+from heron.utils.validation import check_number
 
 if TYPE_CHECKING:
     from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
@@ -73,7 +74,7 @@ class BaseEnv(ABC):
         env_id: str = "heron_env",
     ) -> None:
         self.env_id = env_id
-        self.max_steps = int(max_steps)
+        self.max_steps = check_number(max_steps, f"env {env_id!r}: max_steps", minimum=1, integer=True)
         self.all_agents: dict[str, Agent] = {agent.agent_id: agent for agent in agents}
         self.possible_agents: list[str] = list(exposed_ids)
         self.agents: list[str] = []
@@ -116,6 +117,7 @@ class BaseEnv(ABC):
 
     def observation_size(self, agent_id: str, mode: str) -> int:
         """Length of the agent's observation vector in ``mode``."""
+        check_observation_mode(mode, f"agent {agent_id!r}")
         local = self._state32[self._layout.views[self.agent(agent_id).agent_id].local_index].size
         global_ = self._state32[self._layout.global_index].size
         return {"local": local, "global": global_, "full": local + global_}[mode]
@@ -148,6 +150,8 @@ class BaseEnv(ABC):
         (see :mod:`heron.scheduling.runner`).
         """
         self.jitter_seed = jitter_seed
+        if seed is not None:
+            seed = check_number(seed, f"env {self.env_id!r}: seed", minimum=0, integer=True)
         if seed is not None or self._np_random is None:
             self._np_random = np.random.default_rng(seed)
         agent_rngs = self._np_random.spawn(len(self.all_agents))
@@ -318,9 +322,13 @@ class BaseEnv(ABC):
         """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
         rewards: dict[str, float] = {}
         for aid, agent, local_state in self._reward_inputs:
-            reward = float(agent.compute_local_reward(local_state))
+            value = agent.compute_local_reward(local_state)
+            try:
+                reward = float(value)
+            except (TypeError, ValueError):
+                raise self._reward_error(aid, value) from None
             if not math.isfinite(reward):
-                raise SimulationError(f"env {self.env_id!r}: agent {aid!r} computed a non-finite reward {reward}")
+                raise self._reward_error(aid, value)
             agent.last_reward = reward
             rewards[aid] = reward
         return rewards
@@ -356,6 +364,11 @@ class BaseEnv(ABC):
     def _unknown_agent(self, agent_id: str) -> UnknownAgentError:
         known = list(self.all_agents)
         return UnknownAgentError(f"env {self.env_id!r} has no agent {agent_id!r}; its agents are {known}")
+
+    def _reward_error(self, agent_id: str, reward: Any) -> SimulationError:
+        return SimulationError(
+            f"env {self.env_id!r}: agent {agent_id!r} computed the reward {reward!r}; expected a finite number"
+        )
 
     def _set_active(self, agent_ids: Sequence[str]) -> None:
         self.agents = list(agent_ids)

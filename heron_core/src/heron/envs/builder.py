@@ -43,6 +43,7 @@ from heron.core.observation import check_observation_mode
 from heron.envs.simple import DefaultHeronEnv
 from heron.envs.simulation import InPlaceSimulationFn, SimulationFn
 from heron.protocols.registry import make_protocol
+from heron.utils.validation import check_number
 
 __all__ = ["DEFAULT_MAX_STEPS", "ENV_CONFIG_KEYS", "EnvBuilder", "build_env"]
 
@@ -107,7 +108,9 @@ def _make_agent(spec: Mapping[str, Any], agent_id: str, default_cls: type, base:
     cls = _resolve(spec.get("agent_cls", default_cls), f"{where}.agent_cls")
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ConfigError(f"{where}: agent_cls must be a subclass of {base.__name__}, got {cls!r}")
-    kwargs = dict(spec.get("kwargs") or {})
+    kwargs = spec.get("kwargs") or {}
+    if not isinstance(kwargs, Mapping):
+        raise ConfigError(f"{where}: 'kwargs' must be a dict of constructor arguments, got {kwargs!r}")
     try:
         agent = cls(agent_id=agent_id, features=_features(spec, where), **kwargs)
     except TypeError as exc:
@@ -173,9 +176,7 @@ class EnvBuilder:
 
     def max_steps(self, steps: int) -> EnvBuilder:
         """Set the episode length (steps before truncation)."""
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ConfigError(f"max_steps must be a positive integer, got {steps!r}")
-        self._max_steps = steps
+        self._max_steps = check_number(steps, "max_steps", minimum=1, integer=True)
         return self
 
     def agent_ids(self, agent_ids: Sequence[str]) -> EnvBuilder:

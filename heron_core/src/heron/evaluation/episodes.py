@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from heron.core.errors import ConfigError
 from heron.core.policies import Policy
 from heron.envs.base import BaseEnv
+from heron.utils.validation import check_number
 
 __all__ = ["evaluate_policies", "run_episode"]
 
@@ -33,6 +33,5 @@ def evaluate_policies(
     env: BaseEnv, policies: Mapping[str, Policy], episodes: int = 10, seed: int = 0
 ) -> list[float]:
     """Team returns (sum over agents) of ``episodes`` episodes seeded ``seed, seed+1, ...``."""
-    if episodes < 1:
-        raise ConfigError(f"episodes must be >= 1, got {episodes}")
+    episodes = check_number(episodes, "episodes", minimum=1, integer=True)
     return [float(np.sum(list(run_episode(env, policies, seed + i).values()))) for i in range(episodes)]

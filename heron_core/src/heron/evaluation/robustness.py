@@ -24,6 +24,7 @@ from heron.envs.base import BaseEnv
 from heron.evaluation.episodes import evaluate_policies
 from heron.scheduling.runner import evaluate_event_driven, resolve_schedules
 from heron.utils.plotting import png_figure
+from heron.utils.validation import check_number
 
 __all__ = [
     "SWEEP_PARAMETERS",
@@ -115,13 +116,15 @@ def robustness_sweep(
         raise ConfigError(f"cannot sweep {parameter!r}; sweepable parameters are {list(SWEEP_PARAMETERS)}")
     if not values:
         raise ConfigError(f"no values to sweep {parameter} over")
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ConfigError(f"episodes must be a positive integer, got {episodes!r}")
+    episodes = check_number(episodes, "episodes", minimum=1, integer=True)
     overrides = dict(overrides or {})
     if parameter in overrides:
         raise ConfigError(f"{parameter!r} is both swept and fixed in overrides={overrides}")
     base = {aid: config.replace(**overrides) for aid, config in resolve_schedules(env).items()}
-    horizon = env.max_steps * sim_interval if t_end is None else float(t_end)
+    sim_interval = check_number(sim_interval, "sim_interval", minimum=0, exclusive_minimum=True)
+    horizon = env.max_steps * sim_interval
+    if t_end is not None:
+        horizon = check_number(t_end, "t_end", minimum=0, exclusive_minimum=True)
     returns = [
         event_driven_returns(
             env,

@@ -92,13 +92,20 @@ class PolicyCheckpoint:
     info: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.networks, Mapping) or not isinstance(self.agents, Mapping):
+            raise ConfigError(
+                "a checkpoint needs dicts {name: MLPNetwork} and {agent_id: name}, "
+                f"got {type(self.networks).__name__} and {type(self.agents).__name__}"
+            )
         if not self.networks or not self.agents:
             raise ConfigError("a checkpoint needs at least one network and one agent")
-        for name in self.networks:
+        for name, network in self.networks.items():
             if not isinstance(name, str) or not name:
                 raise ConfigError(f"network name {name!r} must be a non-empty string")
+            if not isinstance(network, MLPNetwork):
+                raise ConfigError(f"network {name!r} must be an MLPNetwork, got {type(network).__name__}")
         for agent_id, name in self.agents.items():
-            if name not in self.networks:
+            if not isinstance(name, str) or name not in self.networks:
                 raise ConfigError(
                     f"agent {agent_id!r} uses network {name!r}, which is not among {sorted(self.networks)}"
                 )

@@ -116,9 +116,12 @@ class ActionHead:
         object.__setattr__(self, "high", _float_array(self.high, "action head high", (self.dim_c,)))
         if np.any(self.low >= self.high):
             raise ConfigError(f"action head needs low < high, got low={self.low}, high={self.high}")
-        ncats = tuple(int(n) for n in self.ncats)
-        if any(n < 1 for n in ncats):
-            raise ConfigError(f"action head ncats must all be >= 1, got {list(ncats)}")
+        if isinstance(self.ncats, str) or not isinstance(self.ncats, (Sequence, np.ndarray)):
+            raise ConfigError(f"action head ncats must be a list of integers >= 1, got {self.ncats!r}")
+        ncats = tuple(self.ncats)
+        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in ncats):
+            raise ConfigError(f"action head ncats must all be integers >= 1, got {list(ncats)}")
+        ncats = tuple(int(n) for n in ncats)
         object.__setattr__(self, "ncats", ncats)
         if self.dim_c + len(ncats) == 0:
             raise ConfigError("action head has neither continuous components nor discrete heads")

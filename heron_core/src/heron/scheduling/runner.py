@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -69,6 +68,7 @@ from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 from heron.scheduling.event import Event, EventType
 from heron.scheduling.schedule_config import ScheduleConfig, coerce_schedule_config
 from heron.scheduling.scheduler import EventScheduler
+from heron.utils.validation import check_number
 
 __all__ = [
     "EventDrivenAgent",
@@ -140,14 +140,6 @@ class EventDrivenEnv(Protocol):
     def state(self) -> np.ndarray: ...
 
     def simulation_state(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]: ...
-
-
-def _positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a positive finite number, got {value}")
-    return float(value)
 
 
 def resolve_schedules(env: EventDrivenEnv, schedule: Any = None) -> dict[str, ScheduleConfig]:
@@ -258,12 +250,12 @@ class EventDrivenRun:
             raise ConfigError(f"episode_analyzer must be an EpisodeAnalyzer, got {type(analyzer).__name__}")
         self.env = env
         self.policies = env.check_policies(policies)
-        self.t_end = _positive(t_end, "t_end")
-        self.sim_interval = _positive(sim_interval, "sim_interval")
+        self.t_end = check_number(t_end, "t_end", minimum=0, exclusive_minimum=True)
+        self.sim_interval = check_number(sim_interval, "sim_interval", minimum=0, exclusive_minimum=True)
         self.analyzer = analyzer
         seed = env.jitter_seed if jitter_seed is None else jitter_seed
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ConfigError(f"jitter_seed must be a non-negative integer or None, got {seed!r}")
+        if seed is not None:
+            seed = check_number(seed, "jitter_seed", minimum=0, integer=True)
         self.timing = self._timings(resolve_schedules(env, schedule), seed)
         self.acting = list(env.possible_agents)
         self.senders = {
@@ -373,7 +365,10 @@ class EventDrivenRun:
     def run(self) -> EventDrivenStats:
         """Process the events up to ``t_end`` and return the totals."""
         if self.scheduler.processed or self.sim_steps:
-            raise RuntimeError("an EventDrivenRun runs once; build a new one (after env.reset) for another run")
+            raise EnvNotResetError(
+                f"env {self.env.env_id!r}: this EventDrivenRun already ran ({self.scheduler.processed} events); "
+                "build a new one (after env.reset) for another run"
+            )
         start = time.perf_counter()
         env, scheduler = self.env, self.scheduler
         for policy in self.policies.values():
@@ -425,7 +420,10 @@ def _snapshot(chosen: Any, agent_id: str) -> Any:
     try:
         return np.array(chosen, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ActionError(f"the policy of agent {agent_id!r} returned {chosen!r}, which is not an action") from None
+        raise ActionError(
+            f"the policy of agent {agent_id!r} returned {chosen!r}, which is not an action; "
+            "expected an Action, a {'c': ..., 'd': ...} dict or a numeric vector"
+        ) from None
 
 
 def _logged(handler: Any, analyzer: EpisodeAnalyzer) -> Any:
@@ -469,5 +467,5 @@ def evaluate_event_driven(
     env.reset(seed=seed, jitter_seed=seed if jitter_seed is None else jitter_seed)
     env.set_agent_policies(policies)
     if t_end is None:
-        t_end = env.max_steps * _positive(sim_interval, "sim_interval")
+        t_end = env.max_steps * check_number(sim_interval, "sim_interval", minimum=0, exclusive_minimum=True)
     return env.run_event_driven(t_end, episode_analyzer, schedule=schedule, sim_interval=sim_interval)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from heron.core.errors import ConfigError
+from heron.utils.validation import check_number
 
 __all__ = [
     "DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG",
@@ -52,15 +52,11 @@ class JitterType(str, enum.Enum):
 
 
 _DELAYS = ("obs_delay", "act_delay", "msg_delay")
-
-
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"ScheduleConfig.{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ConfigError(f"ScheduleConfig.{name} must be finite, got {value}")
-    return value
+_BOUNDS: dict[str, dict[str, Any]] = {  # field -> check_number bounds
+    "tick_interval": {"minimum": 0, "exclusive_minimum": True},
+    **{name: {"minimum": 0} for name in (*_DELAYS, "min_delay")},
+    "jitter_ratio": {"minimum": 0, "maximum": 1},
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ class ScheduleConfig:
         jitter_type: ``JitterType`` or its name (``"none"``, ``"uniform"``, ``"gaussian"``).
         jitter_ratio: relative spread of the jitter, in [0, 1]; must be 0 without jitter.
         min_delay: lower bound of a jittered delay; at most every nominal delay.
-        seed: seeds this agent's jitter when the run gives no ``jitter_seed``.
+        seed: seeds this agent's jitter when the run gives no ``jitter_seed`` (a non-negative integer).
     """
 
     tick_interval: float = 1.0
@@ -88,21 +84,14 @@ class ScheduleConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("tick_interval", *_DELAYS, "jitter_ratio", "min_delay"):
-            object.__setattr__(self, name, _number(getattr(self, name), name))
+        for name, bounds in _BOUNDS.items():
+            object.__setattr__(self, name, check_number(getattr(self, name), f"ScheduleConfig.{name}", **bounds))
         try:
             object.__setattr__(self, "jitter_type", JitterType(self.jitter_type))
         except ValueError:
             raise ConfigError(
                 f"ScheduleConfig.jitter_type must be one of {[j.value for j in JitterType]}, got {self.jitter_type!r}"
             ) from None
-        if self.tick_interval <= 0:
-            raise ConfigError(f"ScheduleConfig.tick_interval must be > 0, got {self.tick_interval}")
-        for name in (*_DELAYS, "min_delay"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"ScheduleConfig.{name} must be >= 0, got {getattr(self, name)}")
-        if not 0.0 <= self.jitter_ratio <= 1.0:
-            raise ConfigError(f"ScheduleConfig.jitter_ratio must be in [0, 1], got {self.jitter_ratio}")
         if self.jitter_type is JitterType.NONE and self.jitter_ratio != 0.0:
             raise ConfigError(
                 f"ScheduleConfig.jitter_ratio is {self.jitter_ratio} but jitter_type is 'none'; "
@@ -114,8 +103,8 @@ class ScheduleConfig:
                 f"ScheduleConfig.min_delay={self.min_delay} exceeds {too_small}; "
                 "min_delay bounds jittered delays from below and must not exceed the nominal delays"
             )
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer))):
-            raise ConfigError(f"ScheduleConfig.seed must be an integer or None, got {self.seed!r}")
+        if self.seed is not None:
+            object.__setattr__(self, "seed", check_number(self.seed, "ScheduleConfig.seed", minimum=0, integer=True))
 
     # ----------------------------------------------------------- builders
     @classmethod
@@ -138,8 +127,7 @@ class ScheduleConfig:
         seed: int | None = None,
     ) -> ScheduleConfig:
         """Intervals and delays that vary by ``jitter_ratio`` (uniform by default)."""
-        return cls(tick_interval, obs_delay, act_delay, msg_delay, JitterType(jitter_type), jitter_ratio, min_delay,
-                   seed)
+        return cls(tick_interval, obs_delay, act_delay, msg_delay, jitter_type, jitter_ratio, min_delay, seed)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "schedule_config") -> ScheduleConfig:

@@ -11,6 +11,14 @@ A plugin is a module named by an entry point in the ``heron`` group whose
 functions are marked with :data:`hookimpl` (see :mod:`heron.training.hookspecs`).
 """
 
+from heron.training.algorithms import (
+    ALGORITHM_DEFINITIONS,
+    Algorithm,
+    Critic,
+    PolicySharing,
+    algorithm_definition,
+    sharing_groups,
+)
 from heron.training.backends import BackendSpec
 from heron.training.experiment import (
     ALGORITHMS,
@@ -29,15 +37,20 @@ from heron.training.registry import EnvSpec, env_specs, make_env, make_env_confi
 
 __all__ = [
     "ALGORITHMS",
+    "ALGORITHM_DEFINITIONS",
     "SUMMARY_WINDOW",
+    "Algorithm",
     "BackendSpec",
+    "Critic",
     "EnvSpec",
     "EpisodeRecord",
     "ExperimentSpec",
+    "PolicySharing",
     "ReturnSummary",
     "StopCriteria",
     "Trainer",
     "TrainingResult",
+    "algorithm_definition",
     "env_specs",
     "hookimpl",
     "make_env",
@@ -45,5 +58,6 @@ __all__ = [
     "make_trainer",
     "reference_return",
     "register_env",
+    "sharing_groups",
     "summarize_returns",
 ]

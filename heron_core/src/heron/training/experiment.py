@@ -27,6 +27,7 @@ import numpy as np
 
 from heron.core.errors import BackendError, ConfigError
 from heron.core.policies import Policy
+from heron.training.algorithms import ALGORITHM_DEFINITIONS, algorithm_definition
 from heron.training.plugins import get_plugin_manager
 from heron.training.registry import make_env_config
 
@@ -44,7 +45,8 @@ __all__ = [
     "summarize_returns",
 ]
 
-ALGORITHMS: tuple[str, ...] = ("ippo", "mappo")
+ALGORITHMS: tuple[str, ...] = tuple(ALGORITHM_DEFINITIONS)
+"""The algorithm names every backend is expected to offer (their meaning: :mod:`heron.training.algorithms`)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class StopCriteria:
 
     Attributes:
         episodes: number of training episodes (per env copy summed).
-        env_steps: number of environment steps.
+        env_steps: number of environment steps; a backend stops at the end of the episode or batch in
+            progress when it is reached, so it may run over by at most one of them.
         target_return: mean team return over the last ``SUMMARY_WINDOW`` (20) episodes to reach.
     """
 
@@ -89,8 +92,8 @@ class ExperimentSpec:
     Attributes:
         env: a registered env name or a flat env_config dict.
         env_kwargs: arguments of the named env (e.g. ``{"num_rooms": 10}``).
-        algorithm: ``"ippo"`` (one policy per agent) or ``"mappo"`` (shared policy,
-            centralized critic).
+        algorithm: ``"ippo"`` (one policy per agent) or ``"mappo"`` (one policy per kind of
+            agent, centralized critic); defined in :mod:`heron.training.algorithms`.
         seed: the seed of everything random in the run.
         stop: :class:`StopCriteria` or a dict of its fields.
         hyperparams: backend-specific settings.
@@ -104,8 +107,7 @@ class ExperimentSpec:
     hyperparams: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.algorithm not in ALGORITHMS:
-            raise ConfigError(f"unknown algorithm {self.algorithm!r}; expected one of {list(ALGORITHMS)}")
+        algorithm_definition(self.algorithm)  # a ConfigError for an unknown name
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.env, (str, Mapping)):

@@ -9,8 +9,19 @@ from typing import Any
 
 from heron.core.errors import ConfigError
 from heron.portable.mlp import ACTIVATIONS
+from heron.training.algorithms import Critic, PolicySharing, algorithm_definition
+from heron.utils.validation import check_number
 
 __all__ = ["ManualConfig"]
+
+_POSITIVE_INT: dict[str, Any] = {"minimum": 1, "integer": True}
+_POSITIVE: dict[str, Any] = {"minimum": 0, "exclusive_minimum": True}
+_NUMBERS: dict[str, dict[str, Any]] = {  # numeric setting -> check_number bounds
+    "num_envs": _POSITIVE_INT,
+    "critic_steps": _POSITIVE_INT,
+    "gamma": {"minimum": 0, "maximum": 1},
+    **dict.fromkeys(("lr", "critic_lr", "noise_start", "noise_end", "max_grad_norm"), _POSITIVE),
+}
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,9 @@ class ManualConfig:
             mean and standard deviation; the actor's statistics are saved with it.
         normalize_advantages: standardise advantages per batch and policy.
         centralized_critic: the critic sees the env's full state (``env.state()``)
-            instead of the agent's observation; ``None`` means on for ``mappo``,
-            off for ``ippo`` (where it may not be switched on).
+            instead of the agent's observation; ``None`` follows the algorithm's
+            definition (:mod:`heron.training.algorithms`): on for ``mappo``, off for
+            ``ippo`` (where it may not be switched on).
         agent_id_input: a shared ``mappo`` actor also gets the agent's one-hot id.
     """
 
@@ -59,26 +71,17 @@ class ManualConfig:
     agent_id_input: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("num_envs", "critic_steps"):
-            _positive_int(name, getattr(self, name))
+        for name, bounds in _NUMBERS.items():
+            object.__setattr__(self, name, check_number(getattr(self, name), f"hyperparams.{name}", **bounds))
         sizes = self.hidden_sizes
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple)):
             raise ConfigError(f"hyperparams.hidden_sizes must be a list of positive integers, got {sizes!r}")
-        for size in sizes:
-            _positive_int("hidden_sizes entry", size)
-        object.__setattr__(self, "hidden_sizes", tuple(int(s) for s in sizes))
+        entries = (check_number(size, "hyperparams.hidden_sizes entry", **_POSITIVE_INT) for size in sizes)
+        object.__setattr__(self, "hidden_sizes", tuple(entries))
         if self.activation not in ACTIVATIONS:
             raise ConfigError(
                 f"hyperparams.activation {self.activation!r} is unknown; expected one of {sorted(ACTIVATIONS)}"
             )
-        for name in ("lr", "critic_lr", "noise_start", "noise_end", "max_grad_norm"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"hyperparams.{name} must be a positive number, got {value!r}")
-            object.__setattr__(self, name, float(value))
-        if isinstance(self.gamma, bool) or not isinstance(self.gamma, (int, float)) or not 0 <= self.gamma <= 1:
-            raise ConfigError(f"hyperparams.gamma must be a number in [0, 1], got {self.gamma!r}")
-        object.__setattr__(self, "gamma", float(self.gamma))
         for name in ("normalize_obs", "normalize_advantages", "agent_id_input"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"hyperparams.{name} must be true or false, got {getattr(self, name)!r}")
@@ -99,13 +102,13 @@ class ManualConfig:
         if unknown:
             raise ConfigError(f"manual backend: unknown hyperparams {unknown}; known hyperparams are {known}")
         config = cls(**hyperparams)
-        if algorithm == "ippo":
-            if config.centralized_critic:
-                raise ConfigError("hyperparams.centralized_critic applies to mappo only; ippo's critics are local")
-            if config.agent_id_input:
-                raise ConfigError("hyperparams.agent_id_input applies to mappo only; ippo's policies are per agent")
+        definition = algorithm_definition(algorithm)
+        if definition.critic is Critic.OWN_OBSERVATION and config.centralized_critic:
+            raise ConfigError("hyperparams.centralized_critic applies to mappo only; ippo's critics are local")
+        if definition.sharing is PolicySharing.PER_AGENT and config.agent_id_input:
+            raise ConfigError("hyperparams.agent_id_input applies to mappo only; ippo's policies are per agent")
         if config.centralized_critic is None:
-            config = dataclasses.replace(config, centralized_critic=algorithm == "mappo")
+            config = dataclasses.replace(config, centralized_critic=definition.critic is Critic.GLOBAL_STATE)
         return config
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,7 +117,3 @@ class ManualConfig:
         data["hidden_sizes"] = list(self.hidden_sizes)
         return data
 
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"hyperparams.{name} must be a positive integer, got {value!r}")

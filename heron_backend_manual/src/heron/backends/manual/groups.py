@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from heron.core.errors import ConfigError
 from heron.envs.simple import DefaultHeronEnv
 from heron.portable.mlp import ActionHead
+from heron.training.algorithms import PolicySharing, algorithm_definition, sharing_groups
 
 __all__ = ["PolicyGroup", "make_groups"]
+
+_BACKEND = "manual"  # the trainer's BACKEND_NAME, which imports this module
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,22 +40,6 @@ class PolicyGroup:
         return self.agent_ids if self.agent_id_input else None
 
 
-def _signature(env: DefaultHeronEnv, agent_id: str) -> tuple:
-    agent = env.agent(agent_id)
-    action = agent.action
-    mode = agent.observation_mode
-    return (mode, env.observation_size(agent_id, mode), action.dim_c, tuple(action.ncats),
-            tuple(action.range[0].tolist()), tuple(action.range[1].tolist()))
-
-
-def _describe(agent_id: str, signature: tuple) -> str:
-    mode, size, dim_c, ncats, low, high = signature
-    action = f"dim_c={dim_c}" + (f" range=({list(low)}, {list(high)})" if dim_c else "") + (
-        f" ncats={list(ncats)}" if ncats else ""
-    )
-    return f"{agent_id} observes {size} value(s) in mode {mode!r} and acts with {action}"
-
-
 def _group(env: DefaultHeronEnv, name: str, agent_ids: Sequence[str], agent_id_input: bool) -> PolicyGroup:
     agent = env.agent(agent_ids[0])
     return PolicyGroup(
@@ -67,31 +53,16 @@ def _group(env: DefaultHeronEnv, name: str, agent_ids: Sequence[str], agent_id_i
 
 
 def make_groups(env: DefaultHeronEnv, algorithm: str, agent_id_input: bool = False) -> list[PolicyGroup]:
-    """The policy groups of ``env``'s acting agents for ``algorithm``.
+    """The policy groups of ``env``'s acting agents: :func:`heron.training.algorithms.sharing_groups`.
 
-    ``ippo``: one group per agent. ``mappo``: one group per agent class; its
-    agents must have the same observation and action spaces.
+    ``ippo``: one group per agent. ``mappo``: one group per agent class, whose
+    actor also gets the one-hot agent id when ``agent_id_input`` is set.
 
     Raises:
         ConfigError: agents of one class have different spaces under ``mappo``.
     """
-    if algorithm == "ippo":
-        return [_group(env, aid, [aid], False) for aid in env.possible_agents]
-    kinds: dict[type, list[str]] = {}
-    for aid in env.possible_agents:
-        kinds.setdefault(type(env.agent(aid)), []).append(aid)
-    groups, names = [], set()
-    for kind, agent_ids in kinds.items():
-        signatures = {aid: _signature(env, aid) for aid in agent_ids}
-        if len(set(signatures.values())) > 1:
-            details = "; ".join(_describe(aid, sig) for aid, sig in signatures.items())
-            raise ConfigError(
-                f"mappo shares one policy among the {kind.__name__} agents, but their spaces differ: {details}. "
-                "Give them the same observation mode, observation size and action, or train with ippo"
-            )
-        name = kind.__name__
-        while name in names:
-            name += "_"
-        names.add(name)
-        groups.append(_group(env, name, agent_ids, agent_id_input))
-    return groups
+    shared = algorithm_definition(algorithm, _BACKEND).sharing is PolicySharing.PER_KIND
+    return [
+        _group(env, name, agent_ids, shared and agent_id_input)
+        for name, agent_ids in sharing_groups(env, algorithm, _BACKEND).items()
+    ]

@@ -22,6 +22,7 @@ from heron.backends.manual.groups import PolicyGroup
 from heron.backends.manual.learner import GroupLearner
 from heron.core.errors import CheckpointError
 from heron.training.experiment import EpisodeRecord, ExperimentSpec
+from heron.utils.validation import check_number
 
 __all__ = ["STATE_ARRAYS", "STATE_FORMAT", "STATE_JSON", "TrainerState", "read_trainer_state", "trainer_state_writer"]
 
@@ -89,7 +90,9 @@ def _load_arrays(file: Path) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{file} is corrupt: {exc}") from exc
 
 
-def _check_same_run(saved: Mapping[str, Any], spec: ExperimentSpec, where: str) -> None:
+def _check_same_run(saved: Any, spec: ExperimentSpec, where: str) -> None:
+    if not isinstance(saved, Mapping):
+        raise CheckpointError(f"{where}: the trainer state's 'spec' must be an experiment spec object, got {saved!r}")
     current = _jsonable(spec.to_dict())
     for key in ("algorithm", "env", "env_kwargs"):
         if saved.get(key) != current[key]:
@@ -120,7 +123,7 @@ def read_trainer_state(
         raise CheckpointError(f"{meta_file} is corrupt: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT or meta.get("format_version") != STATE_VERSION:
         raise CheckpointError(f"{meta_file} is not a {STATE_FORMAT} file of version {STATE_VERSION}")
-    _check_same_run(meta.get("spec") or {}, spec, where)
+    _check_same_run(meta.get("spec"), spec, where)
     names = [group.name for group in groups]
     if meta.get("policies") != names or meta.get("agents") != [a for g in groups for a in g.agent_ids]:
         raise CheckpointError(
@@ -147,4 +150,17 @@ def read_trainer_state(
         EpisodeRecord(i + 1, float(team[i]), dict(zip(order, per_agent[i].tolist())), int(steps[i]))
         for i in range(team.size)
     ]
-    return TrainerState(learners, meta["rng"], history, int(meta["env_steps"]))
+    env_steps = check_number(meta.get("env_steps"), f"{meta_file}: env_steps", minimum=0, integer=True,
+                             error=CheckpointError)
+    return TrainerState(learners, _rng_state(meta.get("rng"), meta_file), history, env_steps)
+
+
+def _rng_state(state: Any, meta_file: Path) -> dict[str, Any]:
+    """The saved state of the trainer's generator, checked by loading it into a fresh one."""
+    try:
+        np.random.default_rng().bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(
+            f"{meta_file}: 'rng' must be the state of a PCG64 generator, got {state!r} ({type(exc).__name__}: {exc})"
+        ) from exc
+    return state

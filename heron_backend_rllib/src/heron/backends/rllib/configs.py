@@ -19,6 +19,10 @@ Which one to use:
 * **IPPO** (:func:`ippo_config`): one module per agent, each critic on the agent's own observation.
   Use it for agents with different spaces or roles, or when the global state is large or unavailable.
 
+Both follow HERON's definitions (:mod:`heron.training.algorithms`). MAPPO shares one module per kind
+of agent there; this backend trains a single shared module, so it accepts envs whose agents are all of
+one kind (one class, the same spaces) and rejects the others with a :class:`ConfigError`.
+
 Both use :class:`~heron.backends.rllib.module.HeronPPOTorchRLModule` (observation and value
 normalisation) and :class:`~heron.backends.rllib.learner.HeronPPOTorchLearner` (Huber value loss),
 :class:`~heron.adaptors.rllib_runner.HeronEnvRunner` as the env runner, and the hyper-parameters in
@@ -39,8 +43,10 @@ from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.adaptors.rllib_runner import HeronEnvRunner
 from heron.adaptors.rllib_validation import check_spaces_shareable
 from heron.backends.rllib.learner import DEFAULT_HUBER_DELTA, HeronPPOTorchLearner
-from heron.backends.rllib.module import DEFAULT_MODEL_CONFIG, HeronPPOTorchRLModule
+from heron.backends.rllib.module import DEFAULT_MODEL_CONFIG, HeronPPOTorchRLModule, check_model_config
 from heron.core.errors import ConfigError
+from heron.training.algorithms import sharing_groups
+from heron.utils.validation import check_number
 
 __all__ = [
     "HYPERPARAMETERS",
@@ -88,6 +94,14 @@ HYPERPARAMETERS: tuple[str, ...] = (
 """Every key ``hyperparams`` may hold (``--set KEY=VALUE`` on the command line)."""
 
 
+_COUNTS: dict[str, int] = {  # the settings HERON reads as integers -> their minimum (minibatch_size may be None)
+    "train_batch_size": 1,
+    "minibatch_size": 1,
+    "num_env_runners": 0,
+    "num_envs_per_env_runner": 1,
+}
+
+
 def shared_policy_mapping(agent_id: str, *args: Any, **kwargs: Any) -> str:
     """Map every agent to :data:`SHARED_MODULE_ID` (RLlib calls it as ``(agent_id, episode)``)."""
     return SHARED_MODULE_ID
@@ -103,33 +117,39 @@ def _settings(hyperparams: Mapping[str, Any] | None) -> dict[str, Any]:
     unknown = sorted(set(given) - set(HYPERPARAMETERS))
     if unknown:
         raise ConfigError(f"unknown RLlib hyper-parameter(s) {unknown}; allowed: {sorted(HYPERPARAMETERS)}")
-    return {**RECIPE, **DEFAULT_MODEL_CONFIG, **RUNNER_SETTINGS, "vf_huber_delta": DEFAULT_HUBER_DELTA, **given}
+    settings = {**RECIPE, **DEFAULT_MODEL_CONFIG, **RUNNER_SETTINGS, "vf_huber_delta": DEFAULT_HUBER_DELTA, **given}
+    for key, minimum in _COUNTS.items():
+        if key == "minibatch_size" and settings[key] is None:
+            continue  # the whole batch is one minibatch
+        settings[key] = check_number(settings[key], f"hyperparams.{key}", minimum=minimum, integer=True)
+    settings["vf_huber_delta"] = check_number(
+        settings["vf_huber_delta"], "hyperparams.vf_huber_delta", minimum=0, exclusive_minimum=True
+    )
+    return settings
 
 
 def _base_config(
     env_config: Mapping[str, Any], settings: Mapping[str, Any], seed: int, samples_per_env_step: int
 ) -> PPOConfig:
     """The common part; ``samples_per_env_step`` is how many agents feed the largest module."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_number(seed, "seed", minimum=0, integer=True)
     training = {key: settings[key] for key in RECIPE if key != "minibatch_size"}
-    batch = int(settings["train_batch_size"])
-    minibatch = settings["minibatch_size"]
+    batch, minibatch = settings["train_batch_size"], settings["minibatch_size"]
     config = (
         PPOConfig()
         .environment(env=RLlibBasedHeronEnv, env_config=dict(env_config))
         .env_runners(
             env_runner_cls=HeronEnvRunner,
-            num_env_runners=int(settings["num_env_runners"]),
-            num_envs_per_env_runner=int(settings["num_envs_per_env_runner"]),
+            num_env_runners=settings["num_env_runners"],
+            num_envs_per_env_runner=settings["num_envs_per_env_runner"],
         )
         .training(
             **training,
-            minibatch_size=batch * samples_per_env_step if minibatch is None else int(minibatch),
+            minibatch_size=batch * samples_per_env_step if minibatch is None else minibatch,
         )
         .learners(
             learner_class=HeronPPOTorchLearner,
-            learner_config_dict={"vf_huber_delta": float(settings["vf_huber_delta"])},
+            learner_config_dict={"vf_huber_delta": settings["vf_huber_delta"]},
         )
         .debugging(seed=seed)
     )
@@ -137,7 +157,7 @@ def _base_config(
 
 
 def _model_config(settings: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: settings[key] for key in DEFAULT_MODEL_CONFIG}
+    return check_model_config({key: settings[key] for key in DEFAULT_MODEL_CONFIG})
 
 
 def mappo_config(
@@ -151,13 +171,19 @@ def mappo_config(
         hyperparams: overrides of :data:`RECIPE`, the model config and runner settings (:data:`HYPERPARAMETERS`).
 
     Raises:
-        ConfigError: for a bad env_config, unknown hyper-parameters, or agents whose spaces differ
+        ConfigError: for a bad env_config, unknown hyper-parameters, or agents whose spaces or classes differ
             (they cannot share one module: use :func:`ippo_config`).
     """
     settings = _settings(hyperparams)
     env_config = {**env_config, "global_state": True}
     env = RLlibBasedHeronEnv(env_config)
     check_spaces_shareable(env)
+    groups = sharing_groups(env.heron_env, "mappo", "rllib")
+    if len(groups) > 1:
+        raise ConfigError(
+            f"backend 'rllib': mappo trains one module shared by one kind of agent, but this env's agents form "
+            f"{len(groups)} kinds {groups}; expected agents of one class. Use IPPO (one module per agent)"
+        )
     config = _base_config(env_config, settings, seed, len(env.possible_agents)).multi_agent(
         policies={SHARED_MODULE_ID}, policy_mapping_fn=shared_policy_mapping
     )

@@ -43,8 +43,16 @@ from torch import nn
 
 from heron.adaptors.rllib import AGENT_INDEX_KEY, OBS_KEY, STATE_KEY
 from heron.core.errors import ConfigError
+from heron.utils.validation import check_number
 
-__all__ = ["ACTIVATIONS", "DEFAULT_MODEL_CONFIG", "HeronPPOTorchRLModule", "RunningMeanStd", "mlp"]
+__all__ = [
+    "ACTIVATIONS",
+    "DEFAULT_MODEL_CONFIG",
+    "HeronPPOTorchRLModule",
+    "RunningMeanStd",
+    "check_model_config",
+    "mlp",
+]
 
 DEFAULT_MODEL_CONFIG: dict[str, Any] = {
     "hidden_sizes": (64, 64),
@@ -119,7 +127,12 @@ class RunningMeanStd(nn.Module):
         return (values.double() * self.std() + self.mean.double()).to(values.dtype)
 
 
-def _model_config(model_config: Mapping[str, Any] | None) -> dict[str, Any]:
+def check_model_config(model_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``model_config`` with the defaults filled in, checked (see the module docs for the keys).
+
+    Raises:
+        ConfigError: an unknown key or a bad value, naming it.
+    """
     given = dict(model_config or {})
     if given.pop("vf_share_layers", False):  # PPO adds vf_share_layers=False to every model config
         raise ConfigError("HeronPPOTorchRLModule keeps actor and critic apart: vf_share_layers=True is not supported")
@@ -130,16 +143,20 @@ def _model_config(model_config: Mapping[str, Any] | None) -> dict[str, Any]:
             f"allowed keys are {sorted(DEFAULT_MODEL_CONFIG)}"
         )
     config = {**DEFAULT_MODEL_CONFIG, **given}
-    if config["activation"] not in ACTIVATIONS:
+    if not isinstance(config["activation"], str) or config["activation"] not in ACTIVATIONS:
         raise ConfigError(
             f"model_config['activation'] must be one of {sorted(ACTIVATIONS)}, got {config['activation']!r}"
         )
     sizes = config["hidden_sizes"]
-    if isinstance(sizes, (str, bytes)) or not all(isinstance(n, int) and n > 0 for n in sizes):
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise ConfigError(f"model_config['hidden_sizes'] must be a list of positive integers, got {sizes!r}")
-    clip = config["obs_clip"]
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
-        raise ConfigError(f"model_config['obs_clip'] must be None or a positive number, got {clip!r}")
+    config["hidden_sizes"] = tuple(
+        check_number(n, "model_config['hidden_sizes'] entry", minimum=1, integer=True) for n in sizes
+    )
+    if config["obs_clip"] is not None:
+        config["obs_clip"] = check_number(config["obs_clip"], "model_config['obs_clip']", minimum=0,
+                                          exclusive_minimum=True)
+    config["initial_log_std"] = check_number(config["initial_log_std"], "model_config['initial_log_std']")
     return config
 
 
@@ -147,7 +164,7 @@ class HeronPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
     """Actor on the agent's observation, critic on its observation or on the global state (see module docs)."""
 
     def setup(self) -> None:
-        config = _model_config(self.model_config)
+        config = check_model_config(self.model_config)
         self.heron_config = config
         space = self.observation_space
         self.centralized = isinstance(space, gym.spaces.Dict)
@@ -165,17 +182,17 @@ class HeronPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
             actor_space, self.num_agents, state_dim = space, 0, 0
         obs_dim = _flat_dim(actor_space)
         self.actor_observation_space = actor_space
-        self.obs_clip = None if config["obs_clip"] is None else float(config["obs_clip"])
+        self.obs_clip = config["obs_clip"]
         self.obs_norm = RunningMeanStd((obs_dim,)) if config["obs_normalization"] else None
         self.state_norm = RunningMeanStd((state_dim,)) if config["obs_normalization"] and self.centralized else None
         self.action_dist_cls = Catalog(actor_space, self.action_space, {}).get_action_dist_cls(framework="torch")
         dist_dim = int(self.action_dist_cls.required_input_dim(self.action_space))
-        hidden, activation = tuple(config["hidden_sizes"]), config["activation"]
+        hidden, activation = config["hidden_sizes"], config["activation"]
         self.free_log_std = bool(config["free_log_std"]) and isinstance(self.action_space, gym.spaces.Box)
         actor_out = dist_dim // 2 if self.free_log_std else dist_dim
         self.actor = mlp(obs_dim, hidden, actor_out, activation, out_gain=0.01)
         if self.free_log_std:
-            self.log_std = nn.Parameter(torch.full((actor_out,), float(config["initial_log_std"])))
+            self.log_std = nn.Parameter(torch.full((actor_out,), config["initial_log_std"]))
         self.critic = mlp(obs_dim + state_dim + self.num_agents, hidden, 1, activation, out_gain=1.0)
         self.value_norm = RunningMeanStd(()) if config["value_normalization"] else None
 
