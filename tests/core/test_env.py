@@ -377,3 +377,18 @@ def test_is_terminated_set_on_the_instance_is_asked_too():
     env.agent("room_a").is_terminated = lambda local_state: True
     _, _, terminated, _, _ = env.step({"room_a": [0.0], "room_b": [0.0]})
     assert terminated == {"room_a": True, "room_b": False, "__all__": False}
+
+
+def test_unknown_env_argument_lists_the_arguments_and_errors_inside_make_config_stay_themselves(monkeypatch):
+    from heron.training import EnvSpec, make_env_config, register_env, registry
+
+    monkeypatch.setattr(registry, "_runtime", {})
+    with pytest.raises(ConfigError, match=r"does not take arguments \{'rooms': 3\}.*its arguments are \['num_rooms'"):
+        make_env_config("thermostat", rooms=3)
+
+    def broken_config(size=2):
+        return len(size)  # a bug in the config function: TypeError for an int
+
+    register_env(EnvSpec("broken_for_test", broken_config))
+    with pytest.raises(TypeError, match="has no len"):
+        make_env_config("broken_for_test")

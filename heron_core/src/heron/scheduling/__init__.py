@@ -17,7 +17,8 @@ Example::
 
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 from heron.scheduling.event import Event, EventType
-from heron.scheduling.runner import EventDrivenEnv, evaluate_event_driven, run_event_driven
+from heron.scheduling.interface import EventDrivenEnv
+from heron.scheduling.runner import evaluate_event_driven, run_event_driven
 from heron.scheduling.schedule_config import (
     DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG,
     DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG,

@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -64,10 +65,15 @@ def make_env_config(name: str, **kwargs: Any) -> dict[str, Any]:
     specs = env_specs()
     if name not in specs:
         raise ConfigError(f"unknown environment {name!r}; known environments: {sorted(specs)}")
+    make_config = specs[name].make_config
     try:
-        return specs[name].make_config(**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"environment {name!r} does not take arguments {kwargs}: {exc}") from exc
+        inspect.signature(make_config).bind(**kwargs)
+    except TypeError as exc:  # only the arguments are checked here: a TypeError inside make_config stays itself
+        accepted = list(inspect.signature(make_config).parameters)
+        raise ConfigError(
+            f"environment {name!r} does not take arguments {kwargs}: {exc}; its arguments are {accepted}"
+        ) from None
+    return make_config(**kwargs)
 
 
 def make_env(name: str, **kwargs: Any) -> DefaultHeronEnv:
