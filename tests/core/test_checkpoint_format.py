@@ -177,7 +177,7 @@ def test_missing_directory_and_files(tmp_path):
          "no one-hot entry for agent 'room_b'"),
         (lambda d: d["agents"].update(room_a=["Thermostat"]), r"agent 'room_a' uses network \['Thermostat'\]"),
         (lambda d: d["policies"]["Thermostat"]["action"].update(ncats=["x"]),
-         r"policy 'Thermostat': action head ncats must all be integers >= 1, got \['x'\]"),
+         r"policy 'Thermostat': action head ncats entry must be a positive integer, got 'x'"),
         (lambda d: d["policies"]["Thermostat"]["action"].update(ncats=3),
          "policy 'Thermostat': action head ncats must be a list of integers >= 1, got 3"),
     ],

@@ -48,6 +48,7 @@ from heron.core.action import Action
 from heron.core.errors import ConfigError, UnknownAgentError
 from heron.core.observation import check_observation_mode
 from heron.core.policies import Policy, obs_to_vector, vector_to_action
+from heron.utils.validation import check_number
 
 __all__ = [
     "ACTIVATIONS",
@@ -109,19 +110,14 @@ class ActionHead:
     scaling: str = "normalized"
 
     def __post_init__(self) -> None:
-        if isinstance(self.dim_c, bool) or not isinstance(self.dim_c, (int, np.integer)) or self.dim_c < 0:
-            raise ConfigError(f"action head dim_c must be a non-negative integer, got {self.dim_c!r}")
-        object.__setattr__(self, "dim_c", int(self.dim_c))
+        object.__setattr__(self, "dim_c", check_number(self.dim_c, "action head dim_c", minimum=0, integer=True))
         object.__setattr__(self, "low", _float_array(self.low, "action head low", (self.dim_c,)))
         object.__setattr__(self, "high", _float_array(self.high, "action head high", (self.dim_c,)))
         if np.any(self.low >= self.high):
             raise ConfigError(f"action head needs low < high, got low={self.low}, high={self.high}")
         if isinstance(self.ncats, str) or not isinstance(self.ncats, (Sequence, np.ndarray)):
             raise ConfigError(f"action head ncats must be a list of integers >= 1, got {self.ncats!r}")
-        ncats = tuple(self.ncats)
-        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in ncats):
-            raise ConfigError(f"action head ncats must all be integers >= 1, got {list(ncats)}")
-        ncats = tuple(int(n) for n in ncats)
+        ncats = tuple(check_number(n, "action head ncats entry", minimum=1, integer=True) for n in self.ncats)
         object.__setattr__(self, "ncats", ncats)
         if self.dim_c + len(ncats) == 0:
             raise ConfigError("action head has neither continuous components nor discrete heads")
@@ -222,9 +218,7 @@ class MLPNetwork:
     def __post_init__(self) -> None:
         _choice(self.hidden_activation, tuple(ACTIVATIONS), "hidden_activation")
         check_observation_mode(self.observation_mode, "network")
-        if isinstance(self.obs_dim, bool) or not isinstance(self.obs_dim, (int, np.integer)) or self.obs_dim < 1:
-            raise ConfigError(f"obs_dim must be a positive integer, got {self.obs_dim!r}")
-        object.__setattr__(self, "obs_dim", int(self.obs_dim))
+        object.__setattr__(self, "obs_dim", check_number(self.obs_dim, "obs_dim", minimum=1, integer=True))
         if not isinstance(self.head, ActionHead):
             raise ConfigError(f"head must be an ActionHead, got {self.head!r}")
         if self.agent_ids is not None:

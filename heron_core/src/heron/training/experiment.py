@@ -30,6 +30,7 @@ from heron.core.policies import Policy
 from heron.training.algorithms import ALGORITHM_DEFINITIONS, algorithm_definition
 from heron.training.plugins import get_plugin_manager
 from heron.training.registry import make_env_config
+from heron.utils.validation import check_number
 
 __all__ = [
     "ALGORITHMS",
@@ -67,8 +68,10 @@ class StopCriteria:
     def __post_init__(self) -> None:
         for name in ("episodes", "env_steps"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"stop.{name} must be a positive integer, got {value!r}")
+            if value is not None:
+                object.__setattr__(self, name, check_number(value, f"stop.{name}", minimum=1, integer=True))
+        if self.target_return is not None:
+            object.__setattr__(self, "target_return", check_number(self.target_return, "stop.target_return"))
         if self.episodes is None and self.env_steps is None:
             raise ConfigError("stop needs 'episodes' or 'env_steps' (target_return alone may never be reached)")
 
@@ -108,8 +111,7 @@ class ExperimentSpec:
 
     def __post_init__(self) -> None:
         algorithm_definition(self.algorithm)  # a ConfigError for an unknown name
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        object.__setattr__(self, "seed", check_number(self.seed, "seed", minimum=0, integer=True))
         if not isinstance(self.env, (str, Mapping)):
             raise ConfigError(f"env must be a registered name or an env_config dict, got {self.env!r}")
         if isinstance(self.env, Mapping) and self.env_kwargs:
