@@ -88,7 +88,7 @@ def test_mappo_rejects_one_class_with_different_spaces_naming_backend_and_values
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("classes", [(Thermostat, Thermostat), (Thermostat, Radiator, Thermostat)])
 def test_the_manual_backend_groups_agents_as_the_core_does(algorithm, classes):
-    groups_module = pytest.importorskip("heron.backends.manual.groups")
+    groups_module = pytest.importorskip("heron.backends.manual._groups")
     env = build_env(rooms(*classes))
     groups = groups_module.make_groups(env, algorithm)
     assert {group.name: list(group.agent_ids) for group in groups} == sharing_groups(env, algorithm)

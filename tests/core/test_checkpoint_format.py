@@ -18,11 +18,11 @@ from heron.portable.checkpoint import (
     ARRAYS_FILE,
     METADATA_FILE,
     PolicyCheckpoint,
+    _write_directory_atomically,
     check_matches_env,
     load_checkpoint,
     load_policies,
     save_checkpoint,
-    write_directory_atomically,
 )
 from heron.portable.mlp import ActionHead, MLPNetwork, MLPPolicy
 from heron.training import make_env
@@ -125,7 +125,7 @@ def test_a_directory_that_is_not_a_checkpoint_is_never_replaced(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("mine")
     with pytest.raises(CheckpointError, match="refusing to replace"):
-        write_directory_atomically(tmp_path / "data", lambda directory: None)
+        _write_directory_atomically(tmp_path / "data", lambda directory: None)
     assert (tmp_path / "data" / "notes.txt").read_text() == "mine"
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from heron.core import CheckpointError, ConfigError, HeronError
-from heron.utils.validation import check_number, describe_number
+from heron.utils.validation import _describe_number, check_number
 
 POSITIVE = {"minimum": 0, "exclusive_minimum": True}
 
@@ -77,8 +77,8 @@ def test_the_error_is_a_heron_error_and_a_value_error_and_may_be_chosen():
 
 
 def test_describe_number_reads_as_the_messages_do():
-    assert describe_number() == "a finite number"
-    assert describe_number(integer=True) == "an integer"
-    assert describe_number(minimum=1, integer=True) == "a positive integer"
-    assert describe_number(minimum=1) == "a number >= 1"
-    assert describe_number(minimum=0, maximum=1) == "a number in [0, 1]"
+    assert _describe_number() == "a finite number"
+    assert _describe_number(integer=True) == "an integer"
+    assert _describe_number(minimum=1, integer=True) == "a positive integer"
+    assert _describe_number(minimum=1) == "a number >= 1"
+    assert _describe_number(minimum=0, maximum=1) == "a number in [0, 1]"

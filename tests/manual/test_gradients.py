@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heron.backends.manual.network import MLP, Adam, clip_by_global_norm
-from heron.backends.manual.reinforce import actor_loss, discounted_returns, sample_actions, value_loss
+from heron.backends.manual._network import MLP, Adam, clip_by_global_norm
+from heron.backends.manual._reinforce import actor_loss, discounted_returns, sample_actions, value_loss
 from heron.portable.mlp import ActionHead
 
 EPS = 1e-6

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heron.backends.manual.groups import make_groups
-from heron.backends.manual.rollout import EnvBatch
+from heron.backends.manual._groups import make_groups
+from heron.backends.manual._rollout import EnvBatch
 from heron.core import Policy, obs_to_vector, vector_to_action
 from heron.demo_envs.thermostat import ProportionalController
 from heron.envs import build_env

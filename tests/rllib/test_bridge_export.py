@@ -149,6 +149,7 @@ def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_room
     try:
         algo.save_to_path(str(tmp_path / "rllib"))
         live = policies_from_algorithm(algo)
+        single = RLlibModuleBridge.from_algorithm(algo, "room_a")  # the one-agent factories of the module docs
         export_policies(algo, tmp_path / "portable")
     finally:
         algo.stop()
@@ -156,6 +157,11 @@ def test_checkpoint_policies_equal_the_algorithm_and_deploy_without_ray(two_room
     restored = policies_from_checkpoint("rllib")  # a relative path, as `heron evaluate runs/...` passes
     assert isinstance(restored["room_b"], RLlibModuleBridge)
     env = build_env(two_rooms)
+    observations, _ = env.reset(seed=9)
+    for bridge in (single, RLlibModuleBridge.from_checkpoint("rllib", "room_a")):
+        assert bridge.agent_id == "room_a"
+        np.testing.assert_allclose(bridge.space_action(observations["room_a"]),
+                                   live["room_a"].space_action(observations["room_a"]), atol=1e-6)
     np.testing.assert_allclose(evaluate_policies(env, restored, 2, seed=9), evaluate_policies(env, live, 2, seed=9))
     expected = evaluate_policies(env, load_policies(tmp_path / "portable"), 2, seed=9)
     np.testing.assert_allclose(expected, evaluate_policies(env, live, 2, seed=9), rtol=1e-5)

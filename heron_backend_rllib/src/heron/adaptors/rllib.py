@@ -43,7 +43,7 @@ from heron.core.observation import Observation
 from heron.envs.builder import build_env
 from heron.envs.simple import DefaultHeronEnv
 
-__all__ = ["ADAPTOR_KEYS", "AGENT_INDEX_KEY", "OBS_KEY", "STATE_KEY", "RLlibBasedHeronEnv", "split_env_config"]
+__all__ = ["ADAPTOR_KEYS", "AGENT_INDEX_KEY", "OBS_KEY", "STATE_KEY", "RLlibBasedHeronEnv"]
 
 OBS_KEY = "obs"
 STATE_KEY = "state"
@@ -52,7 +52,7 @@ ADAPTOR_KEYS: dict[str, Any] = {"global_state": False}
 """The adaptor's own env_config keys and their defaults (every other key goes to HERON's builder)."""
 
 
-def split_env_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_env_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split an RLlib ``env_config`` into HERON's flat env_config and the adaptor's options.
 
     Raises:
@@ -78,13 +78,13 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
             ``EnvContext``, which is a dict.
 
     Attributes:
-        heron_env: the wrapped :class:`~heron.envs.base.DefaultHeronEnv`.
+        heron_env: the wrapped :class:`~heron.envs.simple.DefaultHeronEnv`.
         global_state: whether observations carry the agent-specific global state.
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         super().__init__()
-        env_config, options = split_env_config(config)
+        env_config, options = _split_env_config(config)
         self.heron_env: DefaultHeronEnv = build_env(env_config)
         self.global_state: bool = options["global_state"]
         env = self.heron_env

@@ -62,8 +62,8 @@ from ray.rllib.utils.filter import RunningStat
 from ray.rllib.utils.numpy import SMALL_NUMBER
 from ray.rllib.utils.spaces.space_utils import clip_action, unsquash_action
 
+from heron.adaptors._rllib_validation import module_for_agents
 from heron.adaptors.rllib import OBS_KEY, RLlibBasedHeronEnv
-from heron.adaptors.rllib_validation import module_for_agents
 from heron.core.action import Action
 from heron.core.errors import BackendError, CheckpointError
 from heron.core.policies import Policy, observation_vector
@@ -72,7 +72,6 @@ __all__ = [
     "ActionPostprocess",
     "ObservationFilter",
     "RLlibModuleBridge",
-    "bridges_for",
     "policies_from_algorithm",
     "policies_from_checkpoint",
 ]

@@ -21,7 +21,7 @@ config carries :meth:`HeronEnvRunner.evaluation_config` instead, on every ``samp
    rescaling and observation filter);
 3. runs :func:`heron.scheduling.run_event_driven` up to ``t_end`` with the given schedule;
 4. returns one ``MultiAgentEpisode`` per run with the run's real observations, actions and rewards
-   (see :mod:`heron.adaptors.rllib_episodes`), after RLlib's ``on_episode_end`` callbacks.
+   (see :mod:`heron.adaptors._rllib_episodes`), after RLlib's ``on_episode_end`` callbacks.
 
 Its metrics go through the runner's ``MetricsLogger`` under RLlib's own keys (``episode_return_mean``,
 ``agent_episode_returns_mean``, ``num_episodes``, ...) and under ``heron_event_driven`` (``num_events``,
@@ -67,24 +67,25 @@ from ray.rllib.utils.metrics import (
     NUM_EPISODES_LIFETIME,
 )
 
+from heron.adaptors._rllib_episodes import EventDrivenRecorder, event_driven_episode
+from heron.adaptors._rllib_validation import check_policy_mapping
 from heron.adaptors.rllib import RLlibBasedHeronEnv
-from heron.adaptors.rllib_episodes import EventDrivenRecorder, event_driven_episode
 from heron.adaptors.rllib_module_bridge import bridges_for
-from heron.adaptors.rllib_validation import check_policy_mapping
 from heron.core.errors import ConfigError, HeronError
 from heron.scheduling.analysis import EventDrivenStats
 from heron.scheduling.runner import run_event_driven
 from heron.scheduling.schedule_config import ScheduleConfig, coerce_schedule_config
 from heron.utils.validation import check_number
 
-__all__ = ["EVENT_DRIVEN_KEY", "SETUP_ERROR_KEY", "EventDrivenSettings", "HeronEnvRunner"]
+__all__ = ["EVENT_DRIVEN_KEY", "HeronEnvRunner"]
 
 EVENT_DRIVEN_KEY = "heron_event_driven"
 """The algorithm-config attribute :meth:`HeronEnvRunner.evaluation_config` sets, and the metrics key."""
-SETUP_ERROR_KEY = "__heron_setup_error__"
-"""What a remote runner that could not set up returns from ``get_spaces()``: ``{SETUP_ERROR_KEY: error}``."""
+_SETUP_ERROR_KEY = "__heron_setup_error__"
+"""What a remote runner that could not set up returns from ``get_spaces()``: ``{_SETUP_ERROR_KEY: error}``."""
 
 
+# Not in __all__ but keeps its name: it is stored in the algorithm config, which RLlib checkpoints pickle.
 @dataclass(frozen=True)
 class EventDrivenSettings:
     """How an evaluation runner runs HERON event-driven (see :func:`heron.scheduling.run_event_driven`).
@@ -137,8 +138,8 @@ class HeronEnvRunner(MultiAgentEnvRunner):
         self._setup_error: HeronError | None = None
         self._event_env: RLlibBasedHeronEnv | None = None
         spaces = kwargs.get("spaces") or {}
-        if SETUP_ERROR_KEY in spaces:  # a remote runner could not set up: its error, raised on the driver
-            raise spaces[SETUP_ERROR_KEY]
+        if _SETUP_ERROR_KEY in spaces:  # a remote runner could not set up: its error, raised on the driver
+            raise spaces[_SETUP_ERROR_KEY]
         try:
             _check_setup(config)
         except HeronError as exc:
@@ -178,9 +179,9 @@ class HeronEnvRunner(MultiAgentEnvRunner):
             super().assert_healthy()
 
     def get_spaces(self) -> dict[str, Any]:
-        """The spaces, or ``{SETUP_ERROR_KEY: error}`` from a runner that could not set up."""
+        """The spaces, or ``{_SETUP_ERROR_KEY: error}`` from a runner that could not set up."""
         if self._setup_error is not None:
-            return {SETUP_ERROR_KEY: self._setup_error}
+            return {_SETUP_ERROR_KEY: self._setup_error}
         return super().get_spaces()
 
     # ---------------------------------------------------------------- sampling

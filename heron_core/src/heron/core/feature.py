@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from heron.core._flatten import flatten
 from heron.core.errors import ConfigError, SimulationError
-from heron.core.flatten import flatten
 
 __all__ = ["VISIBILITY_LEVELS", "Feature"]
 

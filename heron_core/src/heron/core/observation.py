@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from heron.core._flatten import flatten
 from heron.core.errors import ConfigError, ObservationError
-from heron.core.flatten import flatten
 
-__all__ = ["OBSERVATION_MODES", "Observation", "StateSource", "check_observation_mode"]
+__all__ = ["OBSERVATION_MODES", "Observation"]
 
-StateSource = tuple[np.ndarray, Sequence[tuple[str, slice]], Sequence[tuple[str, slice]]]
+_StateSource = tuple[np.ndarray, Sequence[tuple[str, slice]], Sequence[tuple[str, slice]]]
 """``(state, local_entries, global_entries)``: where an observation's dicts live in a flat state."""
 
 OBSERVATION_MODES: tuple[str, ...] = ("local", "full", "global")
@@ -64,12 +64,12 @@ class Observation:
             raise ObservationError(f"observation timestamp must be a number, got {timestamp!r}") from None
         self._local_vector: np.ndarray | None = None
         self._global_vector: np.ndarray | None = None
-        self._source: StateSource | None = None
+        self._source: _StateSource | None = None
 
     @classmethod
     def from_state(
         cls,
-        source: StateSource,
+        source: _StateSource,
         timestamp: float,
         local_vector: np.ndarray,
         global_vector: np.ndarray,

@@ -32,7 +32,7 @@ from heron.core.action import Action
 from heron.core.errors import ConfigError, ObservationError
 from heron.core.observation import Observation, check_observation_mode
 
-__all__ = ["Policy", "obs_to_vector", "observation_vector", "vector_to_action"]
+__all__ = ["Policy", "obs_to_vector", "vector_to_action"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -35,8 +35,8 @@ import gymnasium as gym
 import numpy as np
 
 from heron.agents.base import Agent
+from heron.core._flatten import collect_into
 from heron.core.errors import ActionError, ConfigError, EnvNotResetError, SimulationError, UnknownAgentError
-from heron.core.flatten import collect_into
 from heron.core.observation import Observation, check_observation_mode
 from heron.core.policies import Policy
 from heron.envs._layout import StateLayout

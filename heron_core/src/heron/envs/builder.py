@@ -45,11 +45,11 @@ from heron.envs.simulation import InPlaceSimulationFn, SimulationFn
 from heron.protocols.registry import make_protocol
 from heron.utils.validation import check_number
 
-__all__ = ["DEFAULT_MAX_STEPS", "ENV_CONFIG_KEYS", "EnvBuilder", "build_env"]
+__all__ = ["DEFAULT_MAX_STEPS", "EnvBuilder", "build_env"]
 
 DEFAULT_MAX_STEPS = 50
 
-ENV_CONFIG_KEYS: dict[str, bool] = {  # key -> required
+_ENV_CONFIG_KEYS: dict[str, bool] = {  # key -> required
     "agents": True,
     "coordinators": False,
     "system": False,
@@ -250,7 +250,7 @@ class EnvBuilder:
     @classmethod
     def from_config(cls, env_config: Mapping[str, Any]) -> EnvBuilder:
         """A builder holding what the flat ``env_config`` describes (the config is not modified)."""
-        _check_keys(env_config, ENV_CONFIG_KEYS, "env_config")
+        _check_keys(env_config, _ENV_CONFIG_KEYS, "env_config")
         builder = cls(str(env_config.get("env_id", "heron_env")))
         agents = env_config["agents"]
         if not isinstance(agents, (list, tuple)) or not agents:

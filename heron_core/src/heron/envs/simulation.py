@@ -34,7 +34,6 @@ __all__ = [
     "LiveFeatures",
     "SimulationFn",
     "in_place_simulation",
-    "is_in_place",
 ]
 
 AgentStates = dict[str, dict[str, dict[str, Any]]]

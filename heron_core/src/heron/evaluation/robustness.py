@@ -23,13 +23,12 @@ from heron.core.policies import Policy
 from heron.envs.base import BaseEnv
 from heron.evaluation.episodes import evaluate_policies
 from heron.scheduling.runner import evaluate_event_driven, resolve_schedules
-from heron.utils.plotting import png_figure
+from heron.utils._plotting import png_figure
 from heron.utils.validation import check_number
 
 __all__ = [
     "SWEEP_PARAMETERS",
     "SweepResult",
-    "event_driven_returns",
     "plot_sweep",
     "robustness_sweep",
     "sync_reference",

@@ -71,7 +71,6 @@ __all__ = [
     "load_checkpoint",
     "load_policies",
     "save_checkpoint",
-    "write_directory_atomically",
 ]
 
 FORMAT = "heron-policy-checkpoint"
@@ -117,7 +116,7 @@ class PolicyCheckpoint:
 
 
 # ---------------------------------------------------------------- saving
-def write_directory_atomically(path: str | Path, fill: Callable[[Path], None]) -> Path:
+def _write_directory_atomically(path: str | Path, fill: Callable[[Path], None]) -> Path:
     """Create directory ``path`` with what ``fill(tmp_dir)`` writes, atomically.
 
     ``fill`` writes into a temporary directory beside ``path``, which is then
@@ -206,7 +205,7 @@ def save_checkpoint(
         if write_extra is not None:
             write_extra(directory)
 
-    return write_directory_atomically(path, fill)
+    return _write_directory_atomically(path, fill)
 
 
 # --------------------------------------------------------------- loading

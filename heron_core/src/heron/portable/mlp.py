@@ -136,11 +136,6 @@ class ActionHead:
         """Number of network outputs: ``dim_c`` plus every head's categories."""
         return self.dim_c + sum(self.ncats)
 
-    @property
-    def action_size(self) -> int:
-        """Length of the flat action vector (continuous values, then discrete indices)."""
-        return self.dim_c + len(self.ncats)
-
     def to_action(self, owner: str = "action") -> Action:
         """An :class:`Action` specification matching this head."""
         low_high = (self.low, self.high) if self.dim_c else None

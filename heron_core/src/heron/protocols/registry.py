@@ -8,9 +8,9 @@ from heron.core.errors import ConfigError
 from heron.protocols.base import Protocol
 from heron.protocols.vertical import VerticalProtocol
 
-__all__ = ["PROTOCOLS", "make_protocol"]
+__all__ = ["make_protocol"]
 
-PROTOCOLS: dict[str, type[Protocol]] = {"vertical": VerticalProtocol}
+_PROTOCOLS: dict[str, type[Protocol]] = {"vertical": VerticalProtocol}
 
 
 def make_protocol(value: Any, owner: str) -> Protocol | None:
@@ -18,9 +18,11 @@ def make_protocol(value: Any, owner: str) -> Protocol | None:
     if value is None or isinstance(value, Protocol):
         return value
     if isinstance(value, str):
-        if value not in PROTOCOLS:
-            raise ConfigError(f"coordinator {owner!r}: unknown protocol {value!r}; expected one of {sorted(PROTOCOLS)}")
-        return PROTOCOLS[value]()
+        if value not in _PROTOCOLS:
+            raise ConfigError(
+                f"coordinator {owner!r}: unknown protocol {value!r}; expected one of {sorted(_PROTOCOLS)}"
+            )
+        return _PROTOCOLS[value]()
     if isinstance(value, type) and issubclass(value, Protocol):
         return value()
     raise ConfigError(f"coordinator {owner!r}: protocol must be None, a name or a Protocol, got {value!r}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from heron.training.experiment import SUMMARY_WINDOW, TrainingResult
-from heron.utils.plotting import png_figure
+from heron.utils._plotting import png_figure
 
 __all__ = ["new_run_dir", "plot_learning_curves", "write_metrics_csv"]
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from heron.core.errors import ConfigError
 from heron.scheduling.event import Event
-from heron.utils.plotting import png_figure
+from heron.utils._plotting import png_figure
 
 __all__ = ["EpisodeAnalyzer", "EventDrivenStats"]
 

@@ -60,9 +60,9 @@ from typing import Any
 
 import numpy as np
 
+from heron.core._flatten import flatten
 from heron.core.action import Action
 from heron.core.errors import ActionError, ConfigError, EnvNotResetError, UnknownAgentError
-from heron.core.flatten import flatten
 from heron.core.policies import Policy
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 from heron.scheduling.event import Event, EventType
@@ -71,13 +71,7 @@ from heron.scheduling.schedule_config import ScheduleConfig, coerce_schedule_con
 from heron.scheduling.scheduler import EventScheduler
 from heron.utils.validation import check_number
 
-__all__ = [
-    "EventDrivenRun",
-    "evaluate_event_driven",
-    "jitter_streams",
-    "resolve_schedules",
-    "run_event_driven",
-]
+__all__ = ["EventDrivenRun", "evaluate_event_driven", "resolve_schedules", "run_event_driven"]
 
 
 def resolve_schedules(env: EventDrivenEnv, schedule: Any = None) -> dict[str, ScheduleConfig]:
@@ -112,7 +106,7 @@ def _agent_key(agent_id: str) -> tuple[int, ...]:
     return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
 
 
-def jitter_streams(seed: int, agent_id: str) -> tuple[np.random.Generator, ...]:
+def _jitter_streams(seed: int, agent_id: str) -> tuple[np.random.Generator, ...]:
     """The agent's independent (tick, obs, act, msg) generators for ``seed``."""
     sequence = np.random.SeedSequence(int(seed), spawn_key=_agent_key(agent_id))
     return tuple(np.random.default_rng(child) for child in sequence.spawn(4))
@@ -219,7 +213,7 @@ class EventDrivenRun:
                     if env_seed is None:
                         env_seed = int(self.env.np_random.integers(2**63))
                     seed = env_seed
-                streams = jitter_streams(seed, aid)
+                streams = _jitter_streams(seed, aid)
             timings[aid] = _Timing(config, streams)
         return timings
 

@@ -37,7 +37,6 @@ __all__ = [
     "MIN_TICK_FACTOR",
     "JitterType",
     "ScheduleConfig",
-    "coerce_schedule_config",
 ]
 
 MIN_TICK_FACTOR = 0.1

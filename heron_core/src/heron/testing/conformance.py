@@ -56,7 +56,7 @@ from heron.training.experiment import ALGORITHMS, ExperimentSpec, Trainer, Train
 from heron.training.plugins import ENTRY_POINT_GROUP, get_plugin_manager
 from heron.training.registry import make_env
 
-__all__ = ["BackendConformance", "TrainedRun"]
+__all__ = ["BackendConformance"]
 
 
 class TrainedRun:

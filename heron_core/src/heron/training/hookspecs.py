@@ -33,15 +33,15 @@ if TYPE_CHECKING:
     from heron.training.backends import BackendSpec
     from heron.training.registry import EnvSpec
 
-__all__ = ["heron_backends", "heron_commands", "heron_envs", "hookimpl", "hookspec"]
+__all__ = ["heron_backends", "heron_commands", "heron_envs", "hookimpl"]
 
 PROJECT_NAME = "heron"
 
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+_hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
-@hookspec
+@_hookspec
 def heron_backends() -> Sequence[BackendSpec]:
     """Return the training backends this plugin provides.
 
@@ -66,7 +66,7 @@ def heron_backends() -> Sequence[BackendSpec]:
     """
 
 
-@hookspec
+@_hookspec
 def heron_envs() -> Sequence[EnvSpec]:
     """Return the named environments this plugin provides.
 
@@ -93,7 +93,7 @@ def heron_envs() -> Sequence[EnvSpec]:
     """
 
 
-@hookspec
+@_hookspec
 def heron_commands(cli: click.Group) -> None:
     """Add commands to the ``heron`` command line.
 

@@ -33,13 +33,7 @@ from heron.core.errors import BackendError
 from heron.training import hookspecs
 from heron.training.backends import BackendSpec
 
-__all__ = [
-    "ENTRY_POINT_GROUP",
-    "HeronPluginManager",
-    "PluginRecord",
-    "get_plugin_manager",
-    "reset_plugin_manager",
-]
+__all__ = ["ENTRY_POINT_GROUP", "get_plugin_manager", "reset_plugin_manager"]
 
 ENTRY_POINT_GROUP = "heron"
 CORE_DISTRIBUTION = "heron-core"

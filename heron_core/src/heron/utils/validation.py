@@ -17,10 +17,10 @@ from typing import Any
 
 from heron.core.errors import ConfigError, HeronError
 
-__all__ = ["check_number", "describe_number"]
+__all__ = ["check_number"]
 
 
-def describe_number(
+def _describe_number(
     minimum: float | None = None,
     exclusive_minimum: bool = False,
     maximum: float | None = None,
@@ -80,6 +80,6 @@ def check_number(
             e.g. ``CheckpointError`` for a number read from a file).
     """
     if not (_accepted(value, integer) and _in_range(value, minimum, exclusive_minimum, maximum)):
-        expected = describe_number(minimum, exclusive_minimum, maximum, integer)
+        expected = _describe_number(minimum, exclusive_minimum, maximum, integer)
         raise error(f"{name} must be {expected}, got {_shown(value)}")
     return int(value) if integer else float(value)

@@ -23,25 +23,25 @@ from typing import Any
 
 import numpy as np
 
+from heron.backends.manual._groups import make_groups
+from heron.backends.manual._learner import GroupLearner
+from heron.backends.manual._rollout import ActFn, EnvBatch, Rollout
+from heron.backends.manual._state import read_trainer_state, trainer_state_writer
 from heron.backends.manual.config import ManualConfig
-from heron.backends.manual.groups import make_groups
-from heron.backends.manual.learner import GroupLearner
-from heron.backends.manual.rollout import ActFn, EnvBatch, Rollout
-from heron.backends.manual.state import read_trainer_state, trainer_state_writer
 from heron.core.policies import Policy
 from heron.envs.builder import build_env
 from heron.portable.checkpoint import PolicyCheckpoint, check_matches_env, load_checkpoint, save_checkpoint
 from heron.training import SUMMARY_WINDOW
 from heron.training.experiment import EpisodeRecord, ExperimentSpec, ProgressCallback, TrainingResult
 
-__all__ = ["BACKEND_NAME", "ManualTrainer"]
+__all__ = ["ManualTrainer"]
 
 BACKEND_NAME = "manual"
 _MAX_SEED = 2**31 - 1
 
 
 class ManualTrainer:
-    """Trains the policies of ``spec`` (see the module docs); follows :class:`heron.core.Trainer`.
+    """Trains the policies of ``spec`` (see the module docs); follows :class:`heron.training.Trainer`.
 
     Raises:
         ConfigError: unknown or invalid hyperparams, an unknown env, or (mappo)

@@ -39,9 +39,9 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+from heron.adaptors._rllib_validation import check_spaces_shareable
 from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.adaptors.rllib_runner import HeronEnvRunner
-from heron.adaptors.rllib_validation import check_spaces_shareable
 from heron.backends.rllib.learner import DEFAULT_HUBER_DELTA, HeronPPOTorchLearner
 from heron.backends.rllib.module import DEFAULT_MODEL_CONFIG, HeronPPOTorchRLModule, check_model_config
 from heron.core.errors import ConfigError
@@ -55,8 +55,6 @@ __all__ = [
     "SHARED_MODULE_ID",
     "ippo_config",
     "mappo_config",
-    "own_policy_mapping",
-    "shared_policy_mapping",
 ]
 
 SHARED_MODULE_ID = "shared_policy"
@@ -102,6 +100,8 @@ _COUNTS: dict[str, int] = {  # the settings HERON reads as integers -> their min
 }
 
 
+# The two mapping functions are not in __all__ but keep their names: RLlib checkpoints pickle the config, and
+# with it the policy_mapping_fn, by reference (renaming them would break loading saved checkpoints).
 def shared_policy_mapping(agent_id: str, *args: Any, **kwargs: Any) -> str:
     """Map every agent to :data:`SHARED_MODULE_ID` (RLlib calls it as ``(agent_id, episode)``)."""
     return SHARED_MODULE_ID

@@ -38,7 +38,7 @@ from heron.core.errors import BackendError
 from heron.portable.checkpoint import PolicyCheckpoint, save_checkpoint
 from heron.portable.mlp import ActionHead, MLPNetwork
 
-__all__ = ["export_bridges", "export_policies", "network_of"]
+__all__ = ["export_bridges", "export_policies"]
 
 _ACTIVATIONS: dict[type[nn.Module], str] = {nn.Tanh: "tanh", nn.ReLU: "relu"}
 
@@ -119,7 +119,7 @@ def _normalization(
     return (mean, std) if used else None
 
 
-def network_of(bridge: RLlibModuleBridge) -> MLPNetwork:
+def _network_of(bridge: RLlibModuleBridge) -> MLPNetwork:
     """The portable network equivalent to ``bridge``."""
     layers, activation = _dense_layers(bridge.module)
     post = bridge.postprocess
@@ -159,7 +159,7 @@ def export_bridges(
         for aid in aids:
             name = first.module_id if shared else f"{first.module_id}__{aid}"
             if name not in networks:
-                networks[name] = network_of(bridges[aid])
+                networks[name] = _network_of(bridges[aid])
             agents[aid] = name
     return save_checkpoint(path, PolicyCheckpoint(networks, agents, {"backend": "rllib", **dict(info or {})}))
 

@@ -35,7 +35,7 @@ from ray.rllib.utils.torch_utils import explained_variance
 
 from heron.backends.rllib.module import HeronPPOTorchRLModule
 
-__all__ = ["DEFAULT_HUBER_DELTA", "HeronPPOTorchLearner", "UpdateHeronStatistics"]
+__all__ = ["DEFAULT_HUBER_DELTA", "HeronPPOTorchLearner"]
 
 DEFAULT_HUBER_DELTA = 10.0
 
@@ -44,6 +44,8 @@ def _masked(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return values if mask is None else values[mask]
 
 
+# Not in __all__ but keeps its name: RLlib names a connector piece by its class (timer metrics, connector
+# state, ``pipeline.remove("UpdateHeronStatistics")``).
 class UpdateHeronStatistics(ConnectorV2):
     """Learner-connector piece: value statistics now, observations handed to ``keep_observations``."""
 

@@ -45,14 +45,7 @@ from heron.adaptors.rllib import AGENT_INDEX_KEY, OBS_KEY, STATE_KEY
 from heron.core.errors import ConfigError
 from heron.utils.validation import check_number
 
-__all__ = [
-    "ACTIVATIONS",
-    "DEFAULT_MODEL_CONFIG",
-    "HeronPPOTorchRLModule",
-    "RunningMeanStd",
-    "check_model_config",
-    "mlp",
-]
+__all__ = ["DEFAULT_MODEL_CONFIG", "HeronPPOTorchRLModule"]
 
 DEFAULT_MODEL_CONFIG: dict[str, Any] = {
     "hidden_sizes": (64, 64),
@@ -64,10 +57,10 @@ DEFAULT_MODEL_CONFIG: dict[str, Any] = {
     "value_normalization": True,
 }
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
 
 
-def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: str, out_gain: float) -> nn.Sequential:
+def _mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: str, out_gain: float) -> nn.Sequential:
     """Linear layers with ``activation`` between them, orthogonally initialised (the output layer with ``out_gain``)."""
     sizes = [in_dim, *hidden_sizes, out_dim]
     layers: list[nn.Module] = []
@@ -78,11 +71,11 @@ def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: str,
         nn.init.zeros_(linear.bias)
         layers.append(linear)
         if not last:
-            layers.append(ACTIVATIONS[activation]())
+            layers.append(_ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
 
-class RunningMeanStd(nn.Module):
+class _RunningMeanStd(nn.Module):
     """Exact running mean and variance of a stream of vectors (batches merged with Chan's formula).
 
     The statistics are float32 buffers (RLlib moves module states as float32), so they travel unchanged
@@ -143,9 +136,9 @@ def check_model_config(model_config: Mapping[str, Any] | None) -> dict[str, Any]
             f"allowed keys are {sorted(DEFAULT_MODEL_CONFIG)}"
         )
     config = {**DEFAULT_MODEL_CONFIG, **given}
-    if not isinstance(config["activation"], str) or config["activation"] not in ACTIVATIONS:
+    if not isinstance(config["activation"], str) or config["activation"] not in _ACTIVATIONS:
         raise ConfigError(
-            f"model_config['activation'] must be one of {sorted(ACTIVATIONS)}, got {config['activation']!r}"
+            f"model_config['activation'] must be one of {sorted(_ACTIVATIONS)}, got {config['activation']!r}"
         )
     sizes = config["hidden_sizes"]
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
@@ -165,7 +158,6 @@ class HeronPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
 
     def setup(self) -> None:
         config = check_model_config(self.model_config)
-        self.heron_config = config
         space = self.observation_space
         self.centralized = isinstance(space, gym.spaces.Dict)
         if self.centralized:
@@ -181,23 +173,22 @@ class HeronPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         else:
             actor_space, self.num_agents, state_dim = space, 0, 0
         obs_dim = _flat_dim(actor_space)
-        self.actor_observation_space = actor_space
         self.obs_clip = config["obs_clip"]
-        self.obs_norm = RunningMeanStd((obs_dim,)) if config["obs_normalization"] else None
-        self.state_norm = RunningMeanStd((state_dim,)) if config["obs_normalization"] and self.centralized else None
+        self.obs_norm = _RunningMeanStd((obs_dim,)) if config["obs_normalization"] else None
+        self.state_norm = _RunningMeanStd((state_dim,)) if config["obs_normalization"] and self.centralized else None
         self.action_dist_cls = Catalog(actor_space, self.action_space, {}).get_action_dist_cls(framework="torch")
         dist_dim = int(self.action_dist_cls.required_input_dim(self.action_space))
         hidden, activation = config["hidden_sizes"], config["activation"]
         self.free_log_std = bool(config["free_log_std"]) and isinstance(self.action_space, gym.spaces.Box)
         actor_out = dist_dim // 2 if self.free_log_std else dist_dim
-        self.actor = mlp(obs_dim, hidden, actor_out, activation, out_gain=0.01)
+        self.actor = _mlp(obs_dim, hidden, actor_out, activation, out_gain=0.01)
         if self.free_log_std:
             self.log_std = nn.Parameter(torch.full((actor_out,), config["initial_log_std"]))
-        self.critic = mlp(obs_dim + state_dim + self.num_agents, hidden, 1, activation, out_gain=1.0)
-        self.value_norm = RunningMeanStd(()) if config["value_normalization"] else None
+        self.critic = _mlp(obs_dim + state_dim + self.num_agents, hidden, 1, activation, out_gain=1.0)
+        self.value_norm = _RunningMeanStd(()) if config["value_normalization"] else None
 
     # ------------------------------------------------------------ inputs
-    def _normalized(self, norm: RunningMeanStd | None, values: torch.Tensor) -> torch.Tensor:
+    def _normalized(self, norm: _RunningMeanStd | None, values: torch.Tensor) -> torch.Tensor:
         return values if norm is None else norm.normalize(values, self.obs_clip)
 
     def actor_input(self, batch: Mapping[str, Any]) -> torch.Tensor:

@@ -36,16 +36,17 @@ from heron.training import SUMMARY_WINDOW
 from heron.training.experiment import EpisodeRecord, ExperimentSpec, ProgressCallback, StopCriteria, TrainingResult
 from heron.utils.files import write_json_atomic
 
-__all__ = ["BACKEND_NAME", "EPISODES_METRIC", "RLlibTrainer", "load_policies", "record_episode"]
+__all__ = ["RLlibTrainer", "load_policies"]
 
-BACKEND_NAME = "rllib"
-EPISODES_METRIC = "heron_episodes"
+_BACKEND_NAME = "rllib"
+_EPISODES_METRIC = "heron_episodes"
 """Key of the per-episode records each env runner logs (an RLlib ``item_series`` metric)."""
 METADATA_FILE = "heron_rllib.json"
 RLLIB_CHECKPOINT = "rllib_checkpoint"
 PORTABLE_DIR = "portable"
 
 
+# Not in __all__ but keeps its name: RLlib checkpoints pickle the callbacks in the config by reference.
 def record_episode(*, episode: Any, metrics_logger: Any, prev_episode_chunks: Any = None, **kwargs: Any) -> None:
     """RLlib ``on_episode_end`` callback: log the episode's length and per-agent returns (all its chunks)."""
     chunks = [*(prev_episode_chunks or []), episode]
@@ -54,7 +55,7 @@ def record_episode(*, episode: Any, metrics_logger: Any, prev_episode_chunks: An
         for aid, agent_episode in chunk.agent_episodes.items():
             returns[str(aid)] = returns.get(str(aid), 0.0) + float(agent_episode.get_return())
     length = sum(len(chunk) for chunk in chunks)
-    metrics_logger.log_value(EPISODES_METRIC, {"length": length, "returns": returns}, reduce="item_series")
+    metrics_logger.log_value(_EPISODES_METRIC, {"length": length, "returns": returns}, reduce="item_series")
 
 
 def ensure_ray() -> None:
@@ -95,12 +96,12 @@ class RLlibTrainer:
         try:
             while not self._done(stop):
                 result = algo.train()
-                for item in result.get("env_runners", {}).get(EPISODES_METRIC, []):
+                for item in result.get("env_runners", {}).get(_EPISODES_METRIC, []):
                     self._record(item, progress)
         except KeyboardInterrupt:
             interrupted = True
         return TrainingResult(
-            BACKEND_NAME, self.spec.algorithm, list(self._episodes), time.perf_counter() - start, self._env_steps,
+            _BACKEND_NAME, self.spec.algorithm, list(self._episodes), time.perf_counter() - start, self._env_steps,
             interrupted,
         )
 
@@ -139,7 +140,7 @@ class RLlibTrainer:
         path.mkdir(parents=True, exist_ok=True)
         algo = self._algorithm()
         algo.save_to_path(str((path / RLLIB_CHECKPOINT).resolve()))
-        info = {"backend": BACKEND_NAME, "experiment": self.spec.to_dict(), "iterations": algo.iteration,
+        info = {"backend": _BACKEND_NAME, "experiment": self.spec.to_dict(), "iterations": algo.iteration,
                 "episodes": len(self._episodes), "env_steps": self._env_steps}
         try:
             export_policies(algo, path / PORTABLE_DIR, info)

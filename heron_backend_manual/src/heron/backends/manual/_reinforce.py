@@ -13,8 +13,6 @@ import numpy as np
 
 from heron.portable.mlp import ActionHead
 
-__all__ = ["actor_loss", "discounted_returns", "sample_actions", "value_loss"]
-
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)

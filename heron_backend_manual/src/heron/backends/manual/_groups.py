@@ -9,8 +9,6 @@ from heron.envs.simple import DefaultHeronEnv
 from heron.portable.mlp import ActionHead
 from heron.training.algorithms import PolicySharing, algorithm_definition, sharing_groups
 
-__all__ = ["PolicyGroup", "make_groups"]
-
 _BACKEND = "manual"  # the trainer's BACKEND_NAME, which imports this module
 
 

@@ -15,8 +15,6 @@ import numpy as np
 
 from heron.core.errors import ObservationError
 
-__all__ = ["collect_into", "flatten"]
-
 
 def collect_into(value: Any, path: str, out: list[float]) -> None:
     """Append the flattened entries of ``value`` to ``out`` (see :func:`flatten`)."""

@@ -18,13 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from heron.backends.manual.groups import PolicyGroup
-from heron.backends.manual.learner import GroupLearner
+from heron.backends.manual._groups import PolicyGroup
+from heron.backends.manual._learner import GroupLearner
 from heron.core.errors import CheckpointError
 from heron.training.experiment import EpisodeRecord, ExperimentSpec
 from heron.utils.validation import check_number
-
-__all__ = ["STATE_ARRAYS", "STATE_FORMAT", "STATE_JSON", "TrainerState", "read_trainer_state", "trainer_state_writer"]
 
 STATE_FORMAT = "heron-manual-trainer-state"
 STATE_VERSION = 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RunningMeanStd"]
-
 MIN_STD = 1e-6
 
 

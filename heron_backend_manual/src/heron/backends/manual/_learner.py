@@ -6,16 +6,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from heron.backends.manual._groups import PolicyGroup
+from heron.backends.manual._network import MLP, Adam, clip_by_global_norm
+from heron.backends.manual._normalizer import RunningMeanStd
+from heron.backends.manual._reinforce import actor_loss, discounted_returns, sample_actions, value_loss
+from heron.backends.manual._rollout import GroupData, Rollout
 from heron.backends.manual.config import ManualConfig
-from heron.backends.manual.groups import PolicyGroup
-from heron.backends.manual.network import MLP, Adam, clip_by_global_norm
-from heron.backends.manual.normalizer import RunningMeanStd
-from heron.backends.manual.reinforce import actor_loss, discounted_returns, sample_actions, value_loss
-from heron.backends.manual.rollout import GroupData, Rollout
 from heron.core.errors import CheckpointError
 from heron.portable.mlp import MLPNetwork
-
-__all__ = ["GroupLearner"]
 
 ACTOR_OUTPUT_SCALE = 0.01  # initial actions near the middle of the range
 
@@ -80,7 +78,7 @@ class GroupLearner:
     def act(
         self, obs: np.ndarray, agent_indices: np.ndarray, sigma: float, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Exploratory actions for observation rows (see :func:`~heron.backends.manual.reinforce.sample_actions`).
+        """Exploratory actions for observation rows (see :func:`~heron.backends.manual._reinforce.sample_actions`).
 
         The very first observations initialise the observation normalisation.
         """

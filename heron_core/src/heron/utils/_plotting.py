@@ -7,8 +7,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["png_figure"]
-
 
 @contextmanager
 def png_figure(

@@ -10,8 +10,6 @@ from ray.rllib.env.multi_agent_episode import MultiAgentEpisode
 from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.core.errors import ConfigError
 
-__all__ = ["check_policy_mapping", "check_spaces_shareable", "module_for_agents"]
-
 
 def module_for_agents(policy_mapping_fn: Callable[..., Any], agent_ids: Sequence[str]) -> dict[str, str]:
     """``{agent_id: module_id}`` as RLlib computes it (the function gets ``(agent_id, episode)``)."""

@@ -14,8 +14,6 @@ import numpy as np
 
 from heron.portable.mlp import ACTIVATIONS
 
-__all__ = ["MLP", "Adam", "clip_by_global_norm"]
-
 _DERIVATIVES = {  # derivative of the activation, written in terms of its output
     "tanh": lambda y: 1.0 - y * y,
     "relu": lambda y: (y > 0.0).astype(np.float64),

@@ -15,11 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from heron.backends.manual.groups import PolicyGroup
+from heron.backends.manual._groups import PolicyGroup
 from heron.envs.builder import build_env
 from heron.envs.simple import DefaultHeronEnv
-
-__all__ = ["ActFn", "EnvBatch", "GroupData", "Rollout"]
 
 INITIAL_STEPS = 256  # buffers grow (doubling) up to the env's max_steps, so long episode limits cost nothing upfront
 _PER_STEP = ("obs", "continuous", "choices", "rewards", "mask")

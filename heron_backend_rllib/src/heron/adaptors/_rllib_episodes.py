@@ -33,8 +33,6 @@ from heron.adaptors.rllib import RLlibBasedHeronEnv
 from heron.core.action import Action
 from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 
-__all__ = ["EventDrivenRecorder", "event_driven_episode"]
-
 
 class EventDrivenRecorder(EpisodeAnalyzer):
     """Records what :func:`event_driven_episode` needs from a run on ``env``'s HERON env."""
