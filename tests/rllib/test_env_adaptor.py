@@ -39,6 +39,15 @@ def test_spaces_follow_each_agent_action_and_observation_mode(mixed_rooms):
         np.testing.assert_array_equal(obs, expected[aid].vector_for(heron.agent(aid).observation_mode))
 
 
+def test_agent_ids_and_whole_env_spaces_are_there_before_the_first_reset(mixed_rooms):
+    env = RLlibBasedHeronEnv(mixed_rooms)
+    assert env.get_agent_ids() == {"room_a", "room_b", "room_c"} and env.agents == []
+    assert isinstance(env.observation_space, gym.spaces.Dict) and isinstance(env.action_space, gym.spaces.Dict)
+    for aid in env.possible_agents:
+        assert env.observation_space[aid] is env.observation_spaces[aid] is env.get_observation_space(aid)
+        assert env.action_space[aid] is env.action_spaces[aid] is env.get_action_space(aid)
+
+
 def test_steps_forward_actions_of_every_kind(mixed_rooms):
     env = RLlibBasedHeronEnv(mixed_rooms)
     env.reset(seed=0)

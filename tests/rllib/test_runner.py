@@ -157,6 +157,27 @@ def test_callbacks_of_both_kinds_run_and_stop_closes_every_env(two_rooms):
     assert id(event_env) in ClosingEnv.closed and len(ClosingEnv.closed) >= 3  # + training and eval vector envs
 
 
+def test_the_evaluation_seed_fixes_the_event_driven_episodes():
+    """evaluation_config(seed=...) seeds the evaluation episodes, whatever the algorithm's own seed."""
+    from heron.demo_envs.thermostat import thermostat_config
+
+    def first_evaluation(algorithm_seed, evaluation_seed):
+        config = mappo_config(thermostat_config(), seed=algorithm_seed, hyperparams=SMALL).evaluation(
+            evaluation_interval=1, evaluation_duration=1, evaluation_duration_unit="episodes",
+            evaluation_config=HeronEnvRunner.evaluation_config(t_end=20.0, seed=evaluation_seed),
+        )
+        algo = config.build_algo()
+        try:
+            runner = algo.eval_env_runner
+            (episode,) = runner.sample(num_episodes=1)
+            return episode.agent_episodes["room_a"].get_observations()["obs"][0, 0]  # the reset temperature
+        finally:
+            algo.stop()
+
+    assert first_evaluation(1, 11) == first_evaluation(2, 11)
+    assert first_evaluation(1, 11) != first_evaluation(1, 12)
+
+
 def test_bad_evaluation_settings_are_errors():
     with pytest.raises(ConfigError, match="t_end must be a positive number"):
         HeronEnvRunner.evaluation_config(t_end=-1.0)
@@ -167,5 +188,7 @@ def test_bad_evaluation_settings_are_errors():
         HeronEnvRunner.evaluation_config(t_end=10.0, sim_interval=float("nan"))
     with pytest.raises(ConfigError, match="schedule"):
         HeronEnvRunner.evaluation_config(t_end=10.0, schedule="fast")
+    with pytest.raises(ConfigError, match=where + "seed must be a non-negative integer, got -1"):
+        HeronEnvRunner.evaluation_config(t_end=10.0, seed=-1)
     with pytest.raises(ConfigError, match="tick_interval"):
         HeronEnvRunner.evaluation_config(t_end=10.0, schedule={"room_a": {"tick_interval": 0.0}})

@@ -93,7 +93,14 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
         self._modes = {aid: env.agent(aid).observation_mode for aid in self.possible_agents}
         self.action_spaces = {aid: env.action_space(aid) for aid in self.possible_agents}
         self.observation_spaces = {aid: self._observation_space(aid) for aid in self.possible_agents}
+        # RLlib's documented whole-env spaces: a Dict over the agents (what get_observation_space reads)
+        self.observation_space = gym.spaces.Dict(self.observation_spaces)
+        self.action_space = gym.spaces.Dict(self.action_spaces)
         self._agent_index = {aid: np.int64(index) for index, aid in enumerate(self.possible_agents)}
+
+    def get_agent_ids(self) -> set[str]:
+        """Every agent that may act (``possible_agents``), also before the first reset."""
+        return set(self.possible_agents)
 
     def _observation_space(self, agent_id: str) -> gym.Space:
         box = self.heron_env.observation_space(agent_id)

@@ -95,16 +95,22 @@ class EventDrivenSettings:
         schedule: ``None`` (the agents' own schedule configs), one ``ScheduleConfig`` for every agent,
             or ``{agent_id: ScheduleConfig or dict}``.
         sim_interval: time between simulation steps.
+        seed: base seed of the evaluation episodes (each runner draws its episodes' env and jitter seeds
+            from it); ``None`` uses the algorithm's ``.debugging(seed=...)``.
     """
 
     t_end: float
     schedule: Any = None
     sim_interval: float = 1.0
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("t_end", "sim_interval"):
             where = f"HeronEnvRunner.evaluation_config: {name}"
             object.__setattr__(self, name, check_number(getattr(self, name), where, minimum=0, exclusive_minimum=True))
+        if self.seed is not None:
+            where = "HeronEnvRunner.evaluation_config: seed"
+            object.__setattr__(self, "seed", check_number(self.seed, where, minimum=0, integer=True))
         schedule = self.schedule
         if isinstance(schedule, Mapping):
             for aid, entry in schedule.items():
@@ -150,13 +156,15 @@ class HeronEnvRunner(MultiAgentEnvRunner):
             return
         super().__init__(config=config, **kwargs)
         self._event_seeds: np.random.Generator | None = None
-        if config.seed is not None:
-            sequence = np.random.SeedSequence(config.seed, spawn_key=(self.worker_index or 0,))
+        settings = getattr(config, EVENT_DRIVEN_KEY, None)
+        base_seed = config.seed if settings is None or settings.seed is None else settings.seed
+        if base_seed is not None:
+            sequence = np.random.SeedSequence(base_seed, spawn_key=(self.worker_index or 0,))
             self._event_seeds = np.random.default_rng(sequence)
 
     @classmethod
     def evaluation_config(
-        cls, t_end: float, schedule: Any = None, *, sim_interval: float = 1.0
+        cls, t_end: float, schedule: Any = None, *, sim_interval: float = 1.0, seed: int | None = None
     ) -> dict[str, Any]:
         """The ``evaluation_config`` that makes evaluation runners run HERON event-driven up to ``t_end``.
 
@@ -164,8 +172,10 @@ class HeronEnvRunner(MultiAgentEnvRunner):
             t_end: simulated time of each evaluation run.
             schedule: ``None``, a ``ScheduleConfig`` for every agent, or ``{agent_id: ScheduleConfig}``.
             sim_interval: time between simulation steps (1.0: one training step).
+            seed: base seed of the evaluation episodes (env resets and timing jitter); ``None`` uses the
+                algorithm's ``.debugging(seed=...)``.
         """
-        return {EVENT_DRIVEN_KEY: EventDrivenSettings(t_end, schedule, sim_interval)}
+        return {EVENT_DRIVEN_KEY: EventDrivenSettings(t_end, schedule, sim_interval, seed)}
 
     @property
     def event_driven(self) -> EventDrivenSettings | None:
