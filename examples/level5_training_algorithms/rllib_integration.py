@@ -76,8 +76,8 @@ def part5_train_and_deploy(config: PPOConfig, iterations: int) -> None:
     finally:
         algo.stop()
     env = make_env("thermostat")
-    print(f"        deployed without Ray: synchronous return {np.mean(evaluate_policies(env, deployed, 5, seed=1)):.1f} "
-          f"(the live bridge: {np.mean(evaluate_policies(env, live, 5, seed=1)):.1f})")
+    exported, bridged = (float(np.mean(evaluate_policies(env, p, 5, seed=1))) for p in (deployed, live))
+    print(f"        deployed without Ray: synchronous return {exported:.1f} (the live bridge: {bridged:.1f})")
     delayed = evaluate_event_driven(env, deployed, seed=1, schedule=ScheduleConfig(obs_delay=1.0))
     print(f"        event-driven with a 1.0 observation delay: team return {sum(delayed.agent_returns.values()):.1f}")
 
