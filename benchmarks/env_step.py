@@ -4,9 +4,12 @@ Two tables: the two-room env against the plain step (the ratio is the env
 layer's overhead; target <= 3x), and the cost per step with 2, 10, 100 and
 1000 rooms (target: linear in the number of agents). The built-in thermostat
 uses an in-place simulation; the same env with the dict-contract simulation
-(a copy of the state in, the next state out) is measured beside it. All sides
-run in the same process in short chunks, in turn, many times; medians and
-the median of the per-chunk ratios are reported.
+(a copy of the state in, the next state out) is measured beside it, and so is
+the same dynamics written the way upstream HERON's tutorials write an agent
+(overrides of ``set_action``, ``set_state`` and a feature's ``set_values``, a
+dict-in/dict-out simulation, a coordinator without protocol). All sides run
+in the same process in short chunks, in turn, many times; medians and the
+median of the per-chunk ratios are reported.
 
     python benchmarks/env_step.py [--quick]
 """
@@ -15,11 +18,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from common import alternating_times, machine, markdown_table, median_ratio, per_call
 
+from heron.agents import CoordinatorAgent, FieldAgent, SystemAgent
+from heron.core import Action, Feature
 from heron.demo_envs.thermostat import (
     AMBIENT_TEMPERATURE,
     COOLING_RATE,
@@ -29,7 +36,7 @@ from heron.demo_envs.thermostat import (
     TEMPERATURE_BOUNDS,
     room_ids,
 )
-from heron.envs import AgentStates, SimulationFn, build_env
+from heron.envs import AgentStates, BaseEnv, DefaultHeronEnv, SimulationFn, build_env
 from heron.training import make_env_config
 
 
@@ -68,6 +75,66 @@ def dict_contract_simulation(agent_states: AgentStates) -> AgentStates:
     return agent_states
 
 
+@dataclass(slots=True)
+class UpstreamRoomTemp(Feature):
+    """The room temperature feature as upstream's tutorials write one: with a ``set_values(**kwargs)`` override."""
+
+    visibility: ClassVar[Sequence[str]] = ["public"]
+    temp: float = 20.0
+
+    def set_values(self, **kwargs: Any) -> None:
+        if "temp" in kwargs:
+            self.temp = float(kwargs["temp"])
+
+
+class UpstreamThermostat(FieldAgent):
+    """The thermostat as upstream's tutorials write an agent (every method they override, same dynamics)."""
+
+    def init_action(self, features: list[Feature] = []) -> Action:  # noqa: B006 - upstream's signature
+        action = Action()
+        action.set_specs(dim_c=1, range=(np.array([-1.0]), np.array([1.0])))
+        return action
+
+    def set_action(self, action: Any, *args: Any, **kwargs: Any) -> None:
+        self.action.set_values(action)
+
+    def set_state(self, **kwargs: Any) -> None:
+        if "temp" in kwargs:
+            self.state.features["UpstreamRoomTemp"].set_values(temp=kwargs["temp"])
+
+    def apply_action(self) -> None:  # the tutorial's, with min/max for np.clip (as the plain function has)
+        feature = self.state.features["UpstreamRoomTemp"]
+        new_temp = feature.temp + self.action.c[0] * HEATING_GAIN
+        feature.set_values(temp=float(min(max(new_temp, TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1])))
+
+    def compute_local_reward(self, local_state: dict, prev_post_physics_state: Any = None) -> float:
+        return -abs(float(local_state["UpstreamRoomTemp"][0]) - TARGET_TEMPERATURE)
+
+
+def upstream_simulation(agent_states: dict) -> dict:
+    """The thermostat's cooling and leakage as upstream's tutorials write a simulation function."""
+    rooms = {aid: features["UpstreamRoomTemp"]["temp"] for aid, features in agent_states.items()
+             if "UpstreamRoomTemp" in features}
+    mean = sum(rooms.values()) / len(rooms)
+    for aid, temp in rooms.items():
+        agent_states[aid]["UpstreamRoomTemp"]["temp"] = (
+            temp + COOLING_RATE * (AMBIENT_TEMPERATURE - temp) + LEAKAGE_RATE * (mean - temp)
+        )
+    return agent_states
+
+
+def upstream_style_env(num_rooms: int) -> DefaultHeronEnv:
+    """Built upstream's way: a system agent, a coordinator without protocol, ``hierarchy``, ``simulation_func``."""
+    rooms = [UpstreamThermostat(agent_id=aid, features=[UpstreamRoomTemp()]) for aid in room_ids(num_rooms)]
+    return DefaultHeronEnv(
+        agents=[SystemAgent(), CoordinatorAgent(agent_id="building"), *rooms],
+        hierarchy={"system_agent": ["building"], "building": [room.agent_id for room in rooms]},
+        simulation_func=upstream_simulation,
+        env_id="upstream_style",
+        max_steps=10**9,
+    )
+
+
 def thermostat_env(num_rooms: int, simulation: SimulationFn | None = None, **config: object):
     """The built-in thermostat env, optionally with another simulation function."""
     env_config = make_env_config("thermostat", num_rooms=num_rooms, max_steps=10**9, **config)
@@ -77,9 +144,10 @@ def thermostat_env(num_rooms: int, simulation: SimulationFn | None = None, **con
 
 
 def check_same_dynamics(num_rooms: int = 3, steps: int = 20) -> None:
-    """All three sides compute the same temperatures from 20 C (else the comparison means nothing)."""
-    envs = [thermostat_env(num_rooms, simulation, initial_range=None)
-            for simulation in (None, dict_contract_simulation)]
+    """All sides compute the same temperatures from 20 C (else the comparison means nothing)."""
+    envs: list[BaseEnv] = [thermostat_env(num_rooms, simulation, initial_range=None)
+                           for simulation in (None, dict_contract_simulation)]
+    envs.append(upstream_style_env(num_rooms))
     plain = plain_step_factory(envs[0].possible_agents)
     for env in envs:
         env.reset(seed=0)
@@ -92,9 +160,9 @@ def check_same_dynamics(num_rooms: int = 3, steps: int = 20) -> None:
                 np.testing.assert_allclose(obs.local_vector(), expected[aid], rtol=1e-6)
 
 
-def env_stepper(num_rooms: int, simulation: SimulationFn | None = None) -> Callable[[], object]:
-    """One ``env.step`` with constant actions per call, on a reset env."""
-    env = thermostat_env(num_rooms, simulation)
+def env_stepper(num_rooms: int, simulation: SimulationFn | None = None, upstream: bool = False) -> Callable[[], object]:
+    """One ``env.step`` with constant actions per call, on a reset env (``upstream``: the upstream-style env)."""
+    env = upstream_style_env(num_rooms) if upstream else thermostat_env(num_rooms, simulation)
     env.reset(seed=0)
     actions = {aid: np.array([0.1]) for aid in env.agents}
     return lambda: env.step(actions)
@@ -126,15 +194,18 @@ def step_figures(times: list[float], plain_times: list[float]) -> tuple[str, str
 def report(quick: bool = False) -> str:
     agent_steps, repeats = (2000, 10) if quick else (2000, 60)
     check_same_dynamics()
-    env_times, dict_times, plain_times = chunk_times(
-        [env_stepper(2), env_stepper(2, dict_contract_simulation), plain_stepper(2)], agent_steps // 2, repeats
+    env_times, dict_times, upstream_times, plain_times = chunk_times(
+        [env_stepper(2), env_stepper(2, dict_contract_simulation), env_stepper(2, upstream=True), plain_stepper(2)],
+        agent_steps // 2, repeats,
     )
     overhead = markdown_table(
         ["two-room step", "us/step (median)", "us/step (best chunk)", "ratio to plain (median of per-chunk ratios)",
          "ratio of best chunks"],
         [("plain Python function", *step_figures(plain_times, plain_times)),
          ("DefaultHeronEnv.step, built-in thermostat (in-place simulation)", *step_figures(env_times, plain_times)),
-         ("DefaultHeronEnv.step, the same with a dict-contract simulation", *step_figures(dict_times, plain_times))],
+         ("DefaultHeronEnv.step, the same with a dict-contract simulation", *step_figures(dict_times, plain_times)),
+         ("DefaultHeronEnv.step, the same written upstream's way (overrides, dict simulation, coordinator)",
+          *step_figures(upstream_times, plain_times))],
     )
     rows = []
     for rooms in (2, 10, 100, 1000):
@@ -152,7 +223,7 @@ def report(quick: bool = False) -> str:
     return (
         f"## Env step cost\n\nMachine: {machine()}. {repeats} chunks of {agent_steps} agent-steps per side, "
         "the sides in turn. Medians with the median of the per-chunk ratios, and the best chunks with their "
-        "ratio (timeit's convention: the fastest run is the least disturbed by other load). The three sides "
+        "ratio (timeit's convention: the fastest run is the least disturbed by other load). All sides "
         "compute the same temperatures (checked first).\n\n"
         f"{overhead}\n\nScaling with the number of agents, built-in thermostat "
         f"(linear means a flat per-agent cost):\n\n{scaling}\n"

@@ -17,12 +17,12 @@ class PackEnv(BaseEnv):
     """Keeps the charges as one array while simulating: each step every charge leaks toward zero."""
 
     def __init__(self, built, **kwargs):
-        super().__init__(list(built.all_agents.values()), built.possible_agents, built.max_steps, "pack")
+        super().__init__(list(built.all_agents.values()), env_id="pack", max_steps=built.max_steps)
         self.calls = []
 
     def global_state_to_env_state(self, global_state):
         self.calls.append("to_env")
-        return np.array([global_state[aid]["Charge"]["level"] for aid in ("b1", "b2")])
+        return np.array([global_state["agent_states"][aid]["features"]["Charge"]["level"] for aid in ("b1", "b2")])
 
     def run_simulation(self, env_state):
         self.calls.append("run")
@@ -30,7 +30,8 @@ class PackEnv(BaseEnv):
 
     def env_state_to_global_state(self, env_state):
         self.calls.append("to_global")
-        return {aid: {"Charge": {"level": float(level)}} for aid, level in zip(("b1", "b2"), env_state)}
+        states = {aid: {"features": {"Charge": {"level": float(level)}}} for aid, level in zip(("b1", "b2"), env_state)}
+        return {"agent_states": states}
 
 
 def leaking(agent_states):
@@ -62,7 +63,7 @@ def test_a_bridge_that_returns_no_agent_states_is_an_error_naming_the_env():
 
     env = Broken(build_env(battery_config()))
     env.reset(seed=0)
-    with pytest.raises(SimulationError, match=r"env 'pack': the simulation must return the agent_states dict.*ndarray"):
+    with pytest.raises(SimulationError, match=r"env 'pack': env_state_to_global_state must return.*ndarray"):
         env.step({aid: [0.0] for aid in env.agents})
 
 
@@ -72,4 +73,4 @@ def test_base_env_needs_run_simulation():
 
     built = build_env(battery_config())
     with pytest.raises(TypeError, match="run_simulation"):
-        NoPlant(list(built.all_agents.values()), built.possible_agents)
+        NoPlant(list(built.all_agents.values()))

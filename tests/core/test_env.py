@@ -137,7 +137,7 @@ def test_wrong_length_and_nan_actions_name_the_agent(env):
 
 def test_non_acting_agent_in_actions_is_an_error(env):
     with pytest.raises(UnknownAgentError, match="do not choose actions"):
-        env.step({"room_a": [0.0], "room_b": [0.0], "system": [0.0]})
+        env.step({"room_a": [0.0], "room_b": [0.0], "system_agent": [0.0]})
 
 
 # --------------------------------------------------------------------- config
@@ -289,7 +289,7 @@ def test_coordinator_without_protocol_stays_and_observes_its_subordinates():
     np.testing.assert_allclose(grid.local_vector(), [0.2, 1.0, 0.9])
     assert list(env.observe("b1").local) == ["Charge", "Price"]
     assert list(env.observe("b1").global_info) == ["b1.Price"]
-    assert "b1.Secret" in env.observe("system").local
+    assert "b1.Secret" in env.observe("system_agent").local
 
 
 def test_coordinator_with_vertical_protocol_acts_every_step_through_its_subordinates():

@@ -68,7 +68,7 @@ def test_zero_delays_and_unit_ticks_give_the_synchronous_returns(steps):
     for aid in env.possible_agents:
         assert stats.agent_returns[aid] == pytest.approx(expected[aid], rel=1e-12, abs=1e-12)
     assert stats.team_return == pytest.approx(sum(expected.values()), rel=1e-12)
-    assert stats.agent_returns["system"] == pytest.approx(stats.team_return, rel=1e-12)
+    assert stats.agent_returns["system_agent"] == pytest.approx(stats.team_return, rel=1e-12)
 
 
 def test_coordinator_with_vertical_protocol_matches_synchronous_and_its_rooms_need_no_policy():
@@ -119,13 +119,13 @@ def test_default_schedules_reward_every_agent_at_its_own_rate_within_100_time_un
     stats = event_run(env, policies, 100.0, seed=1, analyzer=analyzer)
     history = analyzer.get_reward_history()
     assert {aid: len(entries) for aid, entries in history.items()} == {
-        "room_a": 100, "room_b": 100, "building": 50, "system": 25,
+        "room_a": 100, "room_b": 100, "building": 50, "system_agent": 25,
     }
     assert stats.events_by_type["observation_ready"] == 51  # the building ticks every 2
     # every agent's return covers every simulation step, whatever its rate
     rooms = stats.agent_returns["room_a"] + stats.agent_returns["room_b"]
     assert stats.agent_returns["building"] == pytest.approx(rooms, rel=1e-12)
-    assert stats.agent_returns["system"] == pytest.approx(rooms, rel=1e-12)
+    assert stats.agent_returns["system_agent"] == pytest.approx(rooms, rel=1e-12)
     for aid, entries in history.items():
         assert sum(r for _, r in entries) == pytest.approx(stats.agent_returns[aid], rel=1e-12)
 
@@ -445,7 +445,7 @@ def test_coordinator_and_system_specs_take_schedule_configs_too():
     event_run(env, {"building": BuildingController(2)}, 20.0, analyzer=analyzer)
     history = analyzer.get_reward_history()
     assert [t for t, _ in history["building"]] == [5.0, 10.0, 15.0, 20.0]
-    assert [t for t, _ in history["system"]] == [10.0, 20.0]
+    assert [t for t, _ in history["system_agent"]] == [10.0, 20.0]
     assert len(history["room_a"]) == 20
 
 

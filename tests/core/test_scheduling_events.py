@@ -73,7 +73,7 @@ def test_handlers_scheduling_new_events_keep_time_non_decreasing():
     assert max(times) <= 5.0
     assert ran == len(times) == scheduler.processed
     assert scheduler.counts[EventType.AGENT_TICK] == 2 * 8  # t = 0, 0.7, ..., 4.9
-    assert all(event.timestamp > 5.0 for event in scheduler._queue)
+    assert all(event.timestamp > 5.0 for event in scheduler.event_queue)
 
 
 def test_stop_ends_the_run_after_the_current_event():

@@ -178,6 +178,26 @@ def test_the_evaluation_seed_fixes_the_event_driven_episodes():
     assert first_evaluation(1, 11) != first_evaluation(1, 12)
 
 
+def test_ticks_that_close_no_simulation_step_are_steps_with_zero_reward():
+    """An agent ticking faster than the simulation acts between steps; RLlib's episode gets 0 for those."""
+    from heron.demo_envs.thermostat import thermostat_config
+
+    schedule = {"room_a": ScheduleConfig(tick_interval=0.5), "room_b": ScheduleConfig(tick_interval=1.0)}
+    config = mappo_config(thermostat_config(), seed=3, hyperparams=SMALL).evaluation(
+        evaluation_interval=1, evaluation_duration=1, evaluation_duration_unit="episodes",
+        evaluation_config=HeronEnvRunner.evaluation_config(t_end=10.0, schedule=schedule),
+    )
+    algo = config.build_algo()
+    try:
+        (episode,) = algo.eval_env_runner.sample(num_episodes=1)
+    finally:
+        algo.stop()
+    room_a = episode.agent_episodes["room_a"]
+    assert len(room_a) == 20  # ticks at 0, 0.5, ..., 9.5
+    rewards = room_a.get_rewards()
+    assert np.count_nonzero(rewards == 0.0) == 10 and np.all(rewards[rewards != 0.0] < 0)
+
+
 def test_bad_evaluation_settings_are_errors():
     with pytest.raises(ConfigError, match="t_end must be a positive number"):
         HeronEnvRunner.evaluation_config(t_end=-1.0)

@@ -102,10 +102,13 @@ def event_driven_episode(
         last = now == times[-1]
         terminateds = {aid: True for aid, when in terminated_at.items() if when == now}
         truncateds = {aid: True for aid in alive} if last else {}
+        delivered = _delivered(rewards, agents, previous, now)
+        for aid in step.keys() & waiting.keys():  # a tick that closed no simulation step earned nothing
+            delivered.setdefault(aid, 0.0)
         episode.add_env_step(
             observations={aid: obs for aid, (obs, _) in step.items()},
             actions=waiting,
-            rewards=_delivered(rewards, agents, previous, now),
+            rewards=delivered,
             infos={aid: {} for aid in step},
             terminateds={**terminateds, "__all__": last and not alive},
             truncateds={**truncateds, "__all__": last and bool(alive)},

@@ -1,7 +1,13 @@
-"""The levels of the hierarchy: the ``level`` of each agent class."""
+"""The levels of the hierarchy (the ``level`` of each agent class) and the system agent's default id.
 
-__all__ = ["COORDINATOR_LEVEL", "FIELD_LEVEL", "SYSTEM_LEVEL"]
+Levels are numbered from the bottom as upstream HERON numbers them: field
+agents are level 1, coordinators level 2, the system agent level 3.
+"""
 
-FIELD_LEVEL = "field"
-COORDINATOR_LEVEL = "coordinator"
-SYSTEM_LEVEL = "system"
+__all__ = ["COORDINATOR_LEVEL", "FIELD_LEVEL", "SYSTEM_AGENT_ID", "SYSTEM_LEVEL"]
+
+FIELD_LEVEL = 1
+COORDINATOR_LEVEL = 2
+SYSTEM_LEVEL = 3
+
+SYSTEM_AGENT_ID = "system_agent"

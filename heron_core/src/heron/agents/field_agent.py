@@ -21,10 +21,11 @@ class FieldAgent(Agent):
 
     Subclasses implement :meth:`init_action`, :meth:`apply_action` and
     :meth:`compute_local_reward`; :meth:`set_action` and :meth:`set_state`
-    have working defaults and may be overridden.
+    have working defaults and may be overridden (see :mod:`heron.agents.base`
+    for when and how the env calls each method).
     """
 
-    level: ClassVar[str] = FIELD_LEVEL
+    level: ClassVar[int] = FIELD_LEVEL
 
     @abstractmethod
     def init_action(self, features: Sequence[Feature]) -> Action:

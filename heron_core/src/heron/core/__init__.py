@@ -20,7 +20,7 @@ from heron.core.errors import (
 from heron.core.feature import Feature
 from heron.core.observation import OBSERVATION_MODES, Observation
 from heron.core.policies import Policy, obs_to_vector, vector_to_action
-from heron.core.state import State
+from heron.core.state import CoordinatorAgentState, FieldAgentState, State, SystemAgentState
 
 __all__ = [
     "OBSERVATION_MODES",
@@ -29,14 +29,17 @@ __all__ = [
     "BackendError",
     "CheckpointError",
     "ConfigError",
+    "CoordinatorAgentState",
     "EnvNotResetError",
     "Feature",
+    "FieldAgentState",
     "HeronError",
     "Observation",
     "ObservationError",
     "Policy",
     "SimulationError",
     "State",
+    "SystemAgentState",
     "UnknownAgentError",
     "obs_to_vector",
     "vector_to_action",

@@ -46,6 +46,9 @@ class Observation:
     Values may be numbers, numpy arrays or (nested) lists/dicts of numbers;
     vectors follow the insertion order of the dicts. An env's observations
     hold read-only float32 arrays, the same values as their vectors.
+
+    An observation also behaves as its full :meth:`vector` where an array is
+    expected: ``obs.shape``, ``len(obs)``, ``obs[0]``, ``np.asarray(obs)``.
     """
 
     __slots__ = ("_global_info", "_global_vector", "_local", "_local_vector", "_source", "timestamp")
@@ -150,6 +153,28 @@ class Observation:
             return self.vector()
         check_observation_mode(mode)
         raise AssertionError("unreachable")
+
+    # ------------------------------------------------- array-like (upstream)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of :meth:`vector`."""
+        return self.vector().shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """dtype of :meth:`vector` (float32)."""
+        return np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.local_vector().size + self.global_vector().size
+
+    def __getitem__(self, index: Any) -> Any:
+        """Index :meth:`vector` as a numpy array."""
+        return self.vector()[index]
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        vector = self.vector()
+        return vector if dtype is None else vector.astype(dtype, copy=False)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"local", "global_info", "timestamp"}`` (shallow)."""

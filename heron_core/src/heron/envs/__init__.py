@@ -5,8 +5,8 @@ for a simulation with a state of its own. Named environments (``make_env``)
 live in :mod:`heron.training`.
 """
 
-from heron.envs.base import BaseEnv
-from heron.envs.builder import DEFAULT_MAX_STEPS, EnvBuilder, build_env
+from heron.envs.base import DEFAULT_MAX_STEPS, BaseEnv
+from heron.envs.builder import EnvBuilder, build_env
 from heron.envs.simple import DefaultHeronEnv
 from heron.envs.simulation import AgentStates, InPlaceSimulationFn, LiveFeatures, SimulationFn, in_place_simulation
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heron.agents.base import Agent
+from heron.agents.constants import SYSTEM_LEVEL
 from heron.core.feature import Feature
 
 
@@ -51,11 +52,11 @@ def _local_entries(agent: Agent, slots_by_agent: dict[str, list[FeatureSlot]], a
         feature = agent.state.features[slot.feature_name]
         if feature.is_visible_to("owner"):
             add(slot.feature_name, slot)
-    for sub in agent.subordinates:
+    for sub in agent.subordinates.values():
         for slot in slots_by_agent[sub.agent_id]:
             if sub.state.features[slot.feature_name].is_visible_to("upper_level"):
                 add(slot.key, slot)
-    if agent.level == "system":
+    if agent.level == SYSTEM_LEVEL:
         for other in all_agents:
             for slot in slots_by_agent[other.agent_id]:
                 if "system" in other.state.features[slot.feature_name].visibility:

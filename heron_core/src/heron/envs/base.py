@@ -2,16 +2,28 @@
 
 One synchronous step:
 
-1. every acting agent's action is validated and set; an agent with a
-   protocol passes its action down to its subordinates;
-2. every agent applies its action (``apply_action``), field agents first;
-3. the simulation advances the plant: :meth:`BaseEnv.run_simulation` maps
-   the env state to the next one, through
-   :meth:`~BaseEnv.global_state_to_env_state` and
-   :meth:`~BaseEnv.env_state_to_global_state` when the plant keeps a state of
-   its own, and the result is written back into the features;
+1. every acting agent's action is validated and set (``set_action``); an
+   agent with a protocol passes its action down to its subordinates;
+2. :meth:`BaseEnv.pre_step` runs, then every agent applies its action
+   (``apply_action``), field agents first;
+3. the simulation advances the plant: :meth:`~BaseEnv.global_state_to_env_state`
+   turns the agents' state into the plant's, :meth:`~BaseEnv.run_simulation`
+   maps it to the next one, :meth:`~BaseEnv.env_state_to_global_state` turns
+   that back, and the result is written into the features;
 4. rewards are computed bottom-up (field agents, coordinators, system);
 5. observations are gathered from the new state.
+
+The global state the bridge works on is upstream HERON's::
+
+    {"agent_states": {agent_id: {"features": {feature_name: {field: value}},
+                                 "_owner_id": agent_id, "_owner_level": 1,
+                                 "_state_type": "FieldAgentState"}}}
+
+(the three ``_owner...``/``_state_type`` keys are optional on the way back;
+agents and features left out keep their values).
+
+An exception raised in an agent's method reaches the caller unchanged, with a
+note naming the agent and the method.
 
 ``step`` returns Gymnasium-style multi-agent dicts keyed by the acting
 agents (``env.agents``), with ``"__all__"`` in ``terminated`` and
@@ -25,6 +37,7 @@ agent's observation mode.
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -34,11 +47,13 @@ from typing import TYPE_CHECKING, Any
 import gymnasium as gym
 import numpy as np
 
+from heron.agents._context import add_agent_note
 from heron.agents.base import Agent
 from heron.core._flatten import collect_into
 from heron.core.errors import ActionError, ConfigError, EnvNotResetError, SimulationError, UnknownAgentError
 from heron.core.observation import Observation, check_observation_mode
 from heron.core.policies import Policy
+from heron.envs._hierarchy import acting_ids, link_agents
 from heron.envs._layout import StateLayout
 from heron.envs.simulation import AgentStates
 from heron.utils.validation import check_number
@@ -46,7 +61,12 @@ from heron.utils.validation import check_number
 if TYPE_CHECKING:
     from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
 
-__all__ = ["BaseEnv"]
+__all__ = ["DEFAULT_MAX_STEPS", "BaseEnv"]
+
+DEFAULT_MAX_STEPS = 50
+
+_IMMUTABLE = frozenset({float, int, bool, str, np.float64, np.float32, np.int64, np.int32, np.bool_})
+_AGENT_STATE_KEYS = frozenset({"features", "_owner_id", "_owner_level", "_state_type"})
 
 
 class BaseEnv(ABC):
@@ -57,30 +77,44 @@ class BaseEnv(ABC):
     :meth:`global_state_to_env_state` and :meth:`env_state_to_global_state`.
 
     Args:
-        agents: all agents, hierarchy already linked, ordered field agents,
-            coordinators, system agent.
-        exposed_ids: ids of the agents that choose actions, in order.
-        max_steps: episode length; the episode is truncated after it.
+        agents: the agents (with those already linked below them, e.g. by
+            ``CoordinatorAgent(subordinates=...)``).
+        hierarchy: ``{parent_id: [child_ids]}`` links between them. The top is
+            the :class:`~heron.agents.system_agent.SystemAgent` among the
+            agents, or a new ``SystemAgent()``; agents without a parent go
+            under it unless ``hierarchy`` lists its children.
         env_id: a name for logs and error messages.
+        coordinator_agents: more agents (upstream's README form
+            ``DefaultHeronEnv(coordinator_agents=[...])``).
+        max_steps: episode length; the episode is truncated after it.
+        agent_ids: the agents that choose actions, in order (default: every
+            agent with an action whose coordinator does not pass it one).
     """
 
     metadata: dict[str, Any] = {"name": "heron"}
 
     def __init__(
         self,
-        agents: Sequence[Agent],
-        exposed_ids: Sequence[str],
-        max_steps: int = 50,
+        agents: Sequence[Agent] | None = None,
+        hierarchy: Mapping[str, Sequence[str]] | None = None,
         env_id: str = "heron_env",
+        *,
+        coordinator_agents: Sequence[Agent] | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        agent_ids: Sequence[str] | None = None,
     ) -> None:
         self.env_id = env_id
-        self.max_steps = check_number(max_steps, f"env {env_id!r}: max_steps", minimum=1, integer=True)
+        where = f"env {env_id!r}"
+        self.max_steps = check_number(max_steps, f"{where}: max_steps", minimum=1, integer=True)
+        agents = link_agents(agents or [], coordinator_agents or [], hierarchy, where)
         self.all_agents: dict[str, Agent] = {agent.agent_id: agent for agent in agents}
-        self.possible_agents: list[str] = list(exposed_ids)
+        self.possible_agents: list[str] = acting_ids(agents, agent_ids, where)
         self.agents: list[str] = []
         self._active: frozenset[str] = frozenset()
         self._layout = StateLayout(agents)
         self._features_by_agent = [(a.agent_id, a.state.features) for a in agents if a.state.features]
+        self._copy_plan = [(aid, [(name, f, f.field_names) for name, f in features.items()])
+                           for aid, features in self._features_by_agent]
         self._observation_spaces: dict[tuple[str, str], gym.spaces.Box] = {}
         self._np_random: np.random.Generator | None = None
         # The float64 state, refilled in place on every read. What compute_local_reward and is_terminated
@@ -90,7 +124,16 @@ class BaseEnv(ABC):
             aid: MappingProxyType({name: _read_only(self._state_buffer[sl]) for name, sl in view.own})
             for aid, view in self._layout.views.items()
         }
-        self._reward_inputs = [(aid, agent, self._own_states[aid]) for aid, agent in self.all_agents.items()]
+        self._has_pre_step = type(self).pre_step is not BaseEnv.pre_step
+        index = self._layout.global_index
+        self._global_is_all = isinstance(index, slice) and index == slice(0, self._layout.size)  # no slicing then
+        self._obs_views = {aid: (view.local, view.local_index) for aid, view in self._layout.views.items()}
+        # The default reward (the sum of the subordinates' rewards, just computed) is summed inline.
+        self._reward_inputs = [
+            (aid, agent, self._own_states[aid],
+             None if _overrides(agent, "compute_local_reward") else tuple(agent.subordinates))
+            for aid, agent in self.all_agents.items()
+        ]
         # The float32 state observations are cut from: a new read-only array on every read (snapshots).
         self._state32 = np.zeros(self._layout.size, dtype=np.float32)
         self.step_count = 0
@@ -103,7 +146,7 @@ class BaseEnv(ABC):
     # ------------------------------------------------------------- spaces
     def action_space(self, agent_id: str) -> gym.Space:
         """The gymnasium action space of an acting agent (the same object on every call)."""
-        return self.agent(agent_id).action.space()
+        return self.agent(agent_id).action.space
 
     def observation_space(self, agent_id: str, mode: str | None = None) -> gym.spaces.Box:
         """The Box of the agent's observation vector in ``mode`` (default: the agent's own mode)."""
@@ -155,8 +198,13 @@ class BaseEnv(ABC):
         if seed is not None or self._np_random is None:
             self._np_random = np.random.default_rng(seed)
         agent_rngs = self._np_random.spawn(len(self.all_agents))
-        for agent, rng in zip(self.all_agents.values(), agent_rngs):
-            agent.reset(rng)
+        agent = None
+        try:
+            for agent, rng in zip(self.all_agents.values(), agent_rngs):
+                agent.reset(rng)
+        except Exception as exc:
+            add_agent_note(exc, agent, "reset() (which calls on_reset(rng))")
+            raise
         self.step_count = 0
         self.timestamp = 0.0
         self._set_active(self.possible_agents)
@@ -188,14 +236,18 @@ class BaseEnv(ABC):
         self.timestamp = float(self.step_count)
         truncated_all = self.step_count >= self.max_steps
         active = self.agents
+        state32, global_entries, global_vector = self._state32, self._layout.global_entries, self._global_vector
+        from_state, timestamp, views = Observation.from_state, self.timestamp, self._obs_views
         observations: dict[str, Observation] = {}
         rewards: dict[str, float] = {}
         infos: dict[str, dict[str, Any]] = {}
-        for aid in active:
-            observations[aid] = self.observe(aid)
+        for aid in active:  # what observe(aid) returns, without its lookups
+            local, local_index = views[aid]
+            observations[aid] = from_state((state32, local, global_entries), timestamp, state32[local_index],
+                                           global_vector)
             rewards[aid] = all_rewards[aid]
             infos[aid] = {}
-        terminated = {aid: bool(self.all_agents[aid].is_terminated(self._own_states[aid])) for aid in active}
+        terminated = self._terminations(active)
         if any(terminated.values()):
             self._set_active([aid for aid in active if not terminated[aid]])
         terminated["__all__"] = not self.agents
@@ -252,13 +304,13 @@ class BaseEnv(ABC):
 
     # ------------------------------------------------------- step pieces
     def apply_actions(self, actions: Mapping[str, Any], require_all: bool = False) -> None:
-        """Validate and set actions of acting agents; protocols pass them down.
+        """Validate and set actions of acting agents (``set_action``); protocols pass them down.
 
         Args:
             actions: ``{agent_id: action}`` (an Action, a flat vector or a gymnasium sample).
             require_all: whether every agent in ``env.agents`` must be present.
         """
-        if not isinstance(actions, (dict, Mapping)):
+        if type(actions) is not dict and not isinstance(actions, Mapping):
             raise ActionError(f"env {self.env_id!r}: actions must be a dict keyed by agent id, got {actions!r}")
         active = self._active
         if not active.issuperset(actions):
@@ -271,67 +323,158 @@ class BaseEnv(ABC):
         if require_all and len(actions) != len(active):
             missing = [aid for aid in self.agents if aid not in actions]
             raise ActionError(f"env {self.env_id!r}: missing action(s) for agent(s) {missing}")
+        all_agents = self.all_agents
         for aid, value in actions.items():
-            agent = self.all_agents[aid]
-            agent.set_action(value)
+            agent = all_agents[aid]
+            try:
+                agent.set_action(value)
+            except Exception as exc:
+                add_agent_note(exc, agent, "set_action(action)")
+                raise
             if agent.protocol is not None:
-                agent.protocol.dispatch(agent)
+                try:
+                    agent.protocol.dispatch(agent)
+                except Exception as exc:
+                    add_agent_note(exc, agent, f"protocol ({type(agent.protocol).__name__}) passing its action down")
+                    raise
 
     def simulate(self) -> None:
-        """Apply every agent's action, advance the plant one step and read the new state."""
-        for agent in self.all_agents.values():
-            agent.apply_action()
+        """Run :meth:`pre_step`, apply every agent's action, advance the plant one step and read the new state."""
+        if self._has_pre_step:
+            self.pre_step()
+        agent = None
+        try:
+            for agent in self.all_agents.values():
+                agent.apply_action()
+        except Exception as exc:
+            add_agent_note(exc, agent, "apply_action()")
+            raise
         self._advance_plant()
         self._read_state()
 
-    def global_state_to_env_state(self, global_state: AgentStates) -> Any:
-        """The plant's own state from ``{agent_id: {feature: {field: value}}}`` (default: unchanged)."""
+    def pre_step(self) -> None:
+        """Hook run before every simulation step, ahead of ``apply_action`` (default: nothing).
+
+        Update env-level inputs here (a price or weather profile) that
+        :meth:`run_simulation` reads.
+        """
+
+    def global_state_to_env_state(self, global_state: dict[str, Any]) -> Any:
+        """The plant's own state from the global state (see the module docs; default: unchanged)."""
         return global_state
 
     @abstractmethod
     def run_simulation(self, env_state: Any) -> Any:
         """Advance the plant one time unit from ``env_state`` and return the next env state."""
 
-    def env_state_to_global_state(self, env_state: Any) -> AgentStates:
-        """``{agent_id: {feature: {field: value}}}`` from the plant's state (default: unchanged).
+    def env_state_to_global_state(self, env_state: Any) -> dict[str, Any]:
+        """The global state ``{"agent_states": {...}}`` from the plant's state (default: unchanged).
 
         Agents and features left out keep their values.
         """
         return env_state
 
+    @property
+    def registered_agents(self) -> Mapping[str, Agent]:
+        """``{agent_id: agent}`` of every agent in the env (upstream's name for :attr:`all_agents`)."""
+        return self.all_agents
+
+    def global_state(self) -> dict[str, Any]:
+        """The global state the bridge starts from: every agent's features (copies) with upstream's metadata."""
+        agents = self.all_agents.items()
+        return {"agent_states": {aid: agent.state.to_dict(include_metadata=True) for aid, agent in agents}}
+
     def _advance_plant(self) -> None:
-        env_state = self.global_state_to_env_state(self.simulation_state())
-        result = self.env_state_to_global_state(self.run_simulation(env_state))
-        self._write_back(result)
+        env_state = self.global_state_to_env_state(self.global_state())
+        self._write_global_state(self.env_state_to_global_state(self.run_simulation(env_state)))
+
+    def _write_global_state(self, global_state: Any) -> None:
+        where = f"env {self.env_id!r}: env_state_to_global_state"
+        if not isinstance(global_state, (dict, Mapping)) or set(global_state) != {"agent_states"}:
+            keys = sorted(global_state) if isinstance(global_state, Mapping) else type(global_state).__name__
+            raise SimulationError(
+                f"{where} must return {{'agent_states': {{agent_id: {{'features': {{feature: {{field: value}}}}}}}}}}, "
+                f"got {keys}"
+            )
+        agent_states = global_state["agent_states"]
+        if not isinstance(agent_states, (dict, Mapping)):
+            raise SimulationError(f"{where}: 'agent_states' must be a dict keyed by agent id, got {agent_states!r}")
+        self._write_back({aid: self._features_entry(aid, entry, where) for aid, entry in agent_states.items()})
+
+    def _features_entry(self, aid: str, entry: Any, where: str) -> Any:
+        """The ``features`` of one agent's entry, after checking its metadata names that agent."""
+        agent = self.all_agents.get(aid)
+        if agent is None:
+            raise SimulationError(f"{where} returned unknown agent {aid!r}; agents are {list(self.all_agents)}")
+        if not isinstance(entry, (dict, Mapping)) or "features" not in entry or not _AGENT_STATE_KEYS.issuperset(entry):
+            raise SimulationError(
+                f"{where}: agent {aid!r} must map to {{'features': {{...}}}} (with optional {sorted(_AGENT_STATE_KEYS)}"
+                f" metadata), got {entry!r}"
+            )
+        state = agent.state
+        expected = {"_owner_id": aid, "_owner_level": state.owner_level, "_state_type": type(state).__name__}
+        for key, value in expected.items():
+            if key in entry and entry[key] != value:
+                raise SimulationError(f"{where}: agent {aid!r} has {key}={entry[key]!r}, expected {value!r}")
+        return entry["features"]
 
     def _write_back(self, agent_states: Any) -> None:
-        if not isinstance(agent_states, (dict, Mapping)):
+        """Write ``{agent_id: {feature: {field: value}}}`` into the features (through their ``set_values``)."""
+        if type(agent_states) is not dict and not isinstance(agent_states, Mapping):
             raise SimulationError(
                 f"env {self.env_id!r}: the simulation must return the agent_states dict "
                 f"{{agent_id: {{feature: {{field: value}}}}}}, got {type(agent_states).__name__}"
             )
+        all_agents = self.all_agents
         for aid, agent_state in agent_states.items():
-            if aid not in self.all_agents:
+            agent = all_agents.get(aid)
+            if agent is None:
                 raise SimulationError(
                     f"env {self.env_id!r}: the simulation returned unknown agent {aid!r}; "
-                    f"agents are {list(self.all_agents)}"
+                    f"agents are {list(all_agents)}"
                 )
-            self.all_agents[aid].set_state(agent_state)
+            agent._write_state(agent_state)
 
     def compute_rewards(self) -> dict[str, float]:
         """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
         rewards: dict[str, float] = {}
-        for aid, agent, local_state in self._reward_inputs:
-            value = agent.compute_local_reward(local_state)
-            try:
-                reward = float(value)
-            except (TypeError, ValueError):
-                raise self._reward_error(aid, value) from None
-            if not math.isfinite(reward):
-                raise self._reward_error(aid, value)
-            agent.last_reward = reward
-            rewards[aid] = reward
+        agent = None
+        try:
+            for aid, agent, local_state, subordinate_ids in self._reward_inputs:
+                if subordinate_ids is not None and "compute_local_reward" not in agent.__dict__:
+                    reward = 0.0
+                    for sub_id in subordinate_ids:
+                        reward += rewards[sub_id]
+                    agent.last_reward = rewards[aid] = reward
+                    continue
+                value = agent.compute_local_reward(local_state)
+                if type(value) is float:
+                    reward = value
+                else:
+                    try:
+                        reward = float(value)
+                    except (TypeError, ValueError):
+                        raise self._reward_error(aid, value) from None
+                if not math.isfinite(reward):
+                    raise self._reward_error(aid, value)
+                agent.last_reward = reward
+                rewards[aid] = reward
+        except Exception as exc:
+            add_agent_note(exc, agent, "compute_local_reward(local_state)")
+            raise
         return rewards
+
+    def _terminations(self, agent_ids: Sequence[str]) -> dict[str, bool]:
+        terminated: dict[str, bool] = {}
+        agent = None
+        try:
+            for aid in agent_ids:
+                agent = self.all_agents[aid]
+                terminated[aid] = bool(agent.is_terminated(self._own_states[aid]))
+        except Exception as exc:
+            add_agent_note(exc, agent, "is_terminated(local_state)")
+            raise
+        return terminated
 
     def observe(self, agent_id: str) -> Observation:
         """The agent's observation of the current state (a snapshot: later steps do not change it).
@@ -354,8 +497,16 @@ class BaseEnv(ABC):
         return self._state32.copy()
 
     def simulation_state(self) -> AgentStates:
-        """``{agent_id: {feature_name: {field: value}}}`` of the current state (copies)."""
-        return {aid: {name: f.values() for name, f in feats.items()} for aid, feats in self._features_by_agent}
+        """``{agent_id: {feature_name: {field: value}}}`` of the current state (copies of mutable values)."""
+        state: AgentStates = {}
+        for aid, features in self._copy_plan:
+            agent_state = state[aid] = {}
+            for name, feature, field_names in features:
+                values = agent_state[name] = {}
+                for field_name in field_names:
+                    value = getattr(feature, field_name)
+                    values[field_name] = value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+        return state
 
     def close(self) -> None:
         """Release resources (nothing to release; present for the Gymnasium contract)."""
@@ -388,7 +539,7 @@ class BaseEnv(ABC):
         state32 = self._state_buffer.astype(np.float32)
         state32.setflags(write=False)
         self._state32 = state32
-        self._global_vector = state32[self._layout.global_index]
+        self._global_vector = state32 if self._global_is_all else state32[self._layout.global_index]
 
     def _raise_state_error(self) -> None:
         for slot, feature in zip(self._layout.slots, self._layout.features):
@@ -402,6 +553,11 @@ class BaseEnv(ABC):
             if not np.isfinite(vector).all():
                 raise SimulationError(f"{where} holds NaN or infinity: {feature.values()}")
         raise AssertionError("state error without a culprit")  # pragma: no cover
+
+
+def _overrides(agent: Agent, method: str) -> bool:
+    """Whether ``agent``'s class overrides the :class:`Agent` default of ``method``."""
+    return getattr(type(agent), method) is not getattr(Agent, method)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from heron.core.errors import ConfigError
-from heron.protocols.base import Protocol
+from heron.protocols.base import ActionProtocol, CommunicationProtocol, Protocol
 from heron.protocols.vertical import VerticalProtocol
 
 __all__ = ["make_protocol"]
@@ -25,4 +25,10 @@ def make_protocol(value: Any, owner: str) -> Protocol | None:
         return _PROTOCOLS[value]()
     if isinstance(value, type) and issubclass(value, Protocol):
         return value()
+    part = value if isinstance(value, type) else type(value)
+    if issubclass(part, (ActionProtocol, CommunicationProtocol)):
+        raise ConfigError(
+            f"coordinator {owner!r}: {part.__name__} is only part of a protocol; wrap it, e.g. "
+            f"VerticalProtocol(action_protocol=...) or Protocol(communication_protocol=..., action_protocol=...)"
+        )
     raise ConfigError(f"coordinator {owner!r}: protocol must be None, a name or a Protocol, got {value!r}")

@@ -15,7 +15,7 @@ Example::
     stats = env.run_event_driven(t_end=100.0, episode_analyzer=EpisodeAnalyzer(), schedule=cfg)
 """
 
-from heron.scheduling.analysis import EpisodeAnalyzer, EventDrivenStats
+from heron.scheduling.analysis import EpisodeAnalyzer, EpisodeStats, EventAnalysis, EventDrivenStats
 from heron.scheduling.event import Event, EventType
 from heron.scheduling.interface import EventDrivenEnv
 from heron.scheduling.runner import evaluate_event_driven, run_event_driven
@@ -33,7 +33,9 @@ __all__ = [
     "DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG",
     "DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG",
     "EpisodeAnalyzer",
+    "EpisodeStats",
     "Event",
+    "EventAnalysis",
     "EventDrivenEnv",
     "EventDrivenStats",
     "EventScheduler",

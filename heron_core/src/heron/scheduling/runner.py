@@ -10,7 +10,9 @@ Time and the simulation
     ``t = sim_interval, 2 * sim_interval, ...`` up to ``t_end``, whatever the
     agents do: each simulation step applies the actions in effect at that
     moment (an action holds until the next one takes effect). A delay
-    therefore matters through the simulation steps it spans.
+    therefore matters through the simulation steps it spans. (Upstream HERON
+    instead steps its physics once per system-agent tick; here the system
+    agent's tick only sets when it collects its reward.)
 
 The cascade of an agent (each arrow is an event)
     ``AGENT_TICK`` at ``t``: the agent collects the reward of the simulation
@@ -35,7 +37,8 @@ Episode end
     The run covers ``[0, t_end]``; the env's ``max_steps`` truncation is a
     training notion and does not stop it. It ends early when every acting
     agent has terminated (``is_terminated`` is checked after each simulation
-    step; a terminated agent stops ticking and gets its last reward then).
+    step; a terminated agent stops ticking and gets its last reward then),
+    or after ``max_events`` events when given (then at the last event's time).
     At the end every agent receives what it earned since its last tick, so
     each agent's return covers every simulation step of the run. With zero
     delays, ``tick_interval=1`` for every agent, no jitter and
@@ -162,6 +165,7 @@ class EventDrivenRun:
         schedule: see :func:`resolve_schedules`.
         sim_interval: time between simulation steps.
         jitter_seed: the run's jitter seed (default: the one given to ``env.reset``).
+        max_events: stop after this many events (default: no limit).
     """
 
     def __init__(
@@ -173,6 +177,7 @@ class EventDrivenRun:
         schedule: Any = None,
         sim_interval: float = 1.0,
         jitter_seed: int | None = None,
+        max_events: int | None = None,
     ) -> None:
         if env.step_count != 0 or list(env.agents) != list(env.possible_agents):
             raise EnvNotResetError(
@@ -184,6 +189,9 @@ class EventDrivenRun:
         self.policies = env.check_policies(policies)
         self.t_end = check_number(t_end, "t_end", minimum=0, exclusive_minimum=True)
         self.sim_interval = check_number(sim_interval, "sim_interval", minimum=0, exclusive_minimum=True)
+        if max_events is not None:
+            max_events = check_number(max_events, "max_events", minimum=1, integer=True)
+        self.max_events = max_events
         self.analyzer = analyzer
         seed = env.jitter_seed if jitter_seed is None else jitter_seed
         if seed is not None:
@@ -201,6 +209,7 @@ class EventDrivenRun:
         self.returns = dict.fromkeys(env.all_agents, 0.0)
         self.terminated: dict[str, float] = {}
         self.sim_steps = 0
+        self.reward_reports = 0
 
     def _timings(self, configs: Mapping[str, ScheduleConfig], run_seed: int | None) -> dict[str, _Timing]:
         env_seed: int | None = None
@@ -224,6 +233,7 @@ class EventDrivenRun:
             self.returns[aid] += reward
             self.pending[aid] = 0.0
             self.pending_steps[aid] = 0
+            self.reward_reports += 1
             if self.analyzer is not None:
                 self.analyzer.record_reward(aid, timestamp, reward)
 
@@ -319,13 +329,24 @@ class EventDrivenRun:
             EventType.MESSAGE_DELIVERY: self._on_message,
             EventType.SIMULATION: self._on_simulation,
         }
-        if analyzer is not None and analyzer.record_events:
+        if analyzer is not None and analyzer.watches_events:
             handlers = {kind: _logged(handler, analyzer) for kind, handler in handlers.items()}
-        scheduler.run_until(self.t_end, handlers)
-        end = scheduler.now if len(self.terminated) == len(self.acting) else self.t_end
+        ran = scheduler.run_until(self.t_end, handlers, self.max_events)
+        end = scheduler.now if self._ended_early(ran) else self.t_end
         for aid in list(self.alive):
             self._deliver_reward(aid, end)
         env.timestamp = end
+        return self._stats(end, time.perf_counter() - start)
+
+    def _ended_early(self, ran: int) -> bool:
+        """Whether every acting agent terminated, or ``max_events`` cut the run before ``t_end``."""
+        if len(self.terminated) == len(self.acting):
+            return True
+        next_event = self.scheduler.peek()
+        return ran == self.max_events and next_event is not None and next_event.timestamp <= self.t_end
+
+    def _stats(self, end: float, wall_time_s: float) -> EventDrivenStats:
+        scheduler, analyzer = self.scheduler, self.analyzer
         return EventDrivenStats(
             num_events=scheduler.processed,
             events_by_type={kind.value: count for kind, count in scheduler.counts.items()},
@@ -335,7 +356,10 @@ class EventDrivenRun:
             acting_agents=list(self.acting),
             terminated=dict(self.terminated),
             pending_events=len(scheduler),
-            wall_time_s=time.perf_counter() - start,
+            wall_time_s=wall_time_s,
+            events_by_agent={aid: count for aid, count in scheduler.agent_counts.items() if aid is not None},
+            reward_reports=self.reward_reports,
+            timeline=analyzer.event_analyses() if analyzer is not None and analyzer.record_events else None,
         )
 
 
@@ -375,9 +399,10 @@ def run_event_driven(
     schedule: Any = None,
     sim_interval: float = 1.0,
     jitter_seed: int | None = None,
+    max_events: int | None = None,
 ) -> EventDrivenStats:
     """Run the just-reset ``env`` event-driven up to ``t_end`` (see the module docs)."""
-    return EventDrivenRun(env, policies, t_end, episode_analyzer, schedule, sim_interval, jitter_seed).run()
+    return EventDrivenRun(env, policies, t_end, episode_analyzer, schedule, sim_interval, jitter_seed, max_events).run()
 
 
 def evaluate_event_driven(

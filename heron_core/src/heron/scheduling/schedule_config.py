@@ -15,6 +15,11 @@ Jitter multiplies every sampled interval and delay by a random factor:
 ``jitter_ratio=r``. A jittered delay is never below ``min_delay`` (nor
 negative); a jittered tick interval is never below ``MIN_TICK_FACTOR`` times
 the nominal interval, so time always advances.
+
+An event-driven run draws each agent's jitter from streams of its own (see
+:mod:`heron.scheduling.runner`). ``get_tick_interval()`` and the other
+``get_*`` methods sample from the config's own generator instead (seeded by
+``seed``), to look at the distribution; they never change a run.
 """
 
 from __future__ import annotations
@@ -68,7 +73,8 @@ class ScheduleConfig:
         act_delay: actuation latency (>= 0).
         msg_delay: latency of messages to subordinates (>= 0).
         jitter_type: ``JitterType`` or its name (``"none"``, ``"uniform"``, ``"gaussian"``).
-        jitter_ratio: relative spread of the jitter, in [0, 1]; must be 0 without jitter.
+        jitter_ratio: relative spread of the jitter, in [0, 1]; must be 0 without jitter
+            (default: 0.1 with jitter, 0 without).
         min_delay: lower bound of a jittered delay; at most every nominal delay.
         seed: seeds this agent's jitter when the run gives no ``jitter_seed`` (a non-negative integer).
     """
@@ -78,19 +84,21 @@ class ScheduleConfig:
     act_delay: float = 0.0
     msg_delay: float = 0.0
     jitter_type: JitterType = JitterType.NONE
-    jitter_ratio: float = 0.0
+    jitter_ratio: float | None = None
     min_delay: float = 0.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        for name, bounds in _BOUNDS.items():
-            object.__setattr__(self, name, check_number(getattr(self, name), f"ScheduleConfig.{name}", **bounds))
         try:
             object.__setattr__(self, "jitter_type", JitterType(self.jitter_type))
         except ValueError:
             raise ConfigError(
                 f"ScheduleConfig.jitter_type must be one of {[j.value for j in JitterType]}, got {self.jitter_type!r}"
             ) from None
+        if self.jitter_ratio is None:
+            object.__setattr__(self, "jitter_ratio", 0.0 if self.jitter_type is JitterType.NONE else 0.1)
+        for name, bounds in _BOUNDS.items():
+            object.__setattr__(self, name, check_number(getattr(self, name), f"ScheduleConfig.{name}", **bounds))
         if self.jitter_type is JitterType.NONE and self.jitter_ratio != 0.0:
             raise ConfigError(
                 f"ScheduleConfig.jitter_ratio is {self.jitter_ratio} but jitter_type is 'none'; "
@@ -120,12 +128,12 @@ class ScheduleConfig:
         obs_delay: float = 0.0,
         act_delay: float = 0.0,
         msg_delay: float = 0.0,
-        jitter_type: JitterType | str = JitterType.UNIFORM,
+        jitter_type: JitterType | str = JitterType.GAUSSIAN,
         jitter_ratio: float = 0.1,
         min_delay: float = 0.0,
         seed: int | None = None,
     ) -> ScheduleConfig:
-        """Intervals and delays that vary by ``jitter_ratio`` (uniform by default)."""
+        """Intervals and delays that vary by ``jitter_ratio`` (gaussian by default)."""
         return cls(tick_interval, obs_delay, act_delay, msg_delay, jitter_type, jitter_ratio, min_delay, seed)
 
     @classmethod
@@ -177,10 +185,39 @@ class ScheduleConfig:
             return nominal
         return max(nominal * self._factor(rng), self.min_delay)
 
+    def _own_rng(self) -> np.random.Generator | None:
+        """The config's own generator (made from ``seed`` on first use; none without jitter)."""
+        if not self.jittered:
+            return None
+        rng = self.__dict__.get("_rng")
+        if rng is None:
+            rng = np.random.default_rng(self.seed)
+            object.__setattr__(self, "_rng", rng)
+        return rng
+
+    def get_tick_interval(self) -> float:
+        """A sample of the time to the next tick, from the config's own generator (see the module docs)."""
+        return self.sample_tick_interval(self._own_rng())
+
+    def get_obs_delay(self) -> float:
+        """A sample of the observation delay, from the config's own generator."""
+        return self.sample_delay(self.obs_delay, self._own_rng())
+
+    def get_act_delay(self) -> float:
+        """A sample of the action delay, from the config's own generator."""
+        return self.sample_delay(self.act_delay, self._own_rng())
+
+    def get_msg_delay(self) -> float:
+        """A sample of the message delay, from the config's own generator."""
+        return self.sample_delay(self.msg_delay, self._own_rng())
+
 
 #: Defaults of the three agent classes (``FieldAgent``, ``CoordinatorAgent``,
 #: ``SystemAgent``): field devices act every time unit, coordinators every two,
-#: the system operator every four; no delays, no jitter.
+#: the system operator every four; no delays, no jitter. A time unit is one
+#: training step, so a coordinator re-decides 25 times in a 50-step episode
+#: (upstream HERON's 60 and 300 would let it decide once, at t=0); pass
+#: ``ScheduleConfig(tick_interval=60.0)`` to an agent for upstream's rate.
 DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG = ScheduleConfig(tick_interval=1.0)
 DEFAULT_COORDINATOR_AGENT_SCHEDULE_CONFIG = ScheduleConfig(tick_interval=2.0)
 DEFAULT_SYSTEM_AGENT_SCHEDULE_CONFIG = ScheduleConfig(tick_interval=4.0)
