@@ -198,6 +198,21 @@ def test_ticks_that_close_no_simulation_step_are_steps_with_zero_reward():
     assert np.count_nonzero(rewards == 0.0) == 10 and np.all(rewards[rewards != 0.0] < 0)
 
 
+def test_an_error_in_user_code_reaches_the_user_as_itself():
+    """RLlib's env check wraps errors in 'does not abide to the new gymnasium-style API'; the user sees theirs."""
+    from heron.demo_envs.thermostat import Thermostat
+
+    class Broken(Thermostat):
+        def apply_action(self):
+            raise ZeroDivisionError("a bug in the user's apply_action")
+
+    env_config = {"agents": [{"agent_id": "room_a", "agent_cls": Broken}], "simulation": my_sim_func}
+    config = mappo_config(env_config, seed=0, hyperparams=SMALL)
+    with pytest.raises(ZeroDivisionError, match="a bug in the user's apply_action") as caught:
+        config.build_algo()
+    assert any("room_a" in note for note in caught.value.__notes__)
+
+
 def test_bad_evaluation_settings_are_errors():
     with pytest.raises(ConfigError, match="t_end must be a positive number"):
         HeronEnvRunner.evaluation_config(t_end=-1.0)

@@ -137,6 +137,17 @@ def _check_setup(config: Any) -> None:
         env.close()
 
 
+_ENV_CHECK_MESSAGE = "does not abide to the new gymnasium-style API"
+
+
+def _raise_user_error_of_env_check(exc: ValueError) -> None:
+    """Re-raise the error RLlib's env pre-check wrapped in its generic message (a user's bug, as itself)."""
+    cause = exc.__cause__
+    if cause is not None and _ENV_CHECK_MESSAGE in str(exc):
+        cause.add_note("(raised while RLlib's env check reset and stepped the env once)")
+        raise cause
+
+
 class HeronEnvRunner(MultiAgentEnvRunner):
     """A ``MultiAgentEnvRunner`` that evaluates event-driven when configured to (see module docs)."""
 
@@ -154,7 +165,11 @@ class HeronEnvRunner(MultiAgentEnvRunner):
             EnvRunner.__init__(self, config=config, **kwargs)  # a remote one: keep it for get_spaces()
             self._setup_error = exc
             return
-        super().__init__(config=config, **kwargs)
+        try:
+            super().__init__(config=config, **kwargs)
+        except ValueError as exc:
+            _raise_user_error_of_env_check(exc)
+            raise
         self._event_seeds: np.random.Generator | None = None
         settings = getattr(config, EVENT_DRIVEN_KEY, None)
         base_seed = config.seed if settings is None or settings.seed is None else settings.seed
