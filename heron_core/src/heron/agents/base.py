@@ -38,7 +38,6 @@ from heron.scheduling.schedule_config import DEFAULT_FIELD_AGENT_SCHEDULE_CONFIG
 __all__ = ["Agent"]
 
 _LAST_REWARD = operator.attrgetter("last_reward")
-_BASE_SET_VALUES = Feature.set_values
 _STATE_CLASSES: dict[int, type[State]] = {
     FIELD_LEVEL: FieldAgentState, COORDINATOR_LEVEL: CoordinatorAgentState, SYSTEM_LEVEL: SystemAgentState,
 }
@@ -147,33 +146,7 @@ class Agent(ABC):
                     f"set it on the feature instead: agent.state.features[name].set_values({name}=...)"
                 )
             by_feature.setdefault(owners[0], {})[name] = value
-        self._write_state(by_feature)
-
-    def _write_state(self, values: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write ``{feature_name: {field: value}}`` through each feature's ``set_values(**fields)``."""
-        if type(values) is not dict and not isinstance(values, Mapping):
-            raise SimulationError(
-                f"agent {self.agent_id!r}: expected a {{feature_name: {{field: value}}}} dict, got {values!r}"
-            )
-        features = self.state.features
-        for name, fields in values.items():
-            feature = features.get(name)
-            if feature is None:
-                raise SimulationError(
-                    f"agent {self.agent_id!r} has no feature {name!r}; its features are {list(features)}"
-                )
-            if type(fields) is not dict and not isinstance(fields, Mapping):
-                raise SimulationError(
-                    f"agent {self.agent_id!r} feature {name!r}: expected a {{field: value}} dict, got {fields!r}"
-                )
-            if type(feature).set_values is _BASE_SET_VALUES:
-                feature.set_values(fields)
-                continue
-            try:
-                feature.set_values(**fields)
-            except Exception as exc:
-                add_agent_note(exc, self, "set_values(**fields)", feature)
-                raise
+        self.state.update(by_feature)
 
     def local_state(self) -> dict[str, np.ndarray]:
         """``{feature_name: vector}`` of all own features."""
@@ -200,7 +173,7 @@ class Agent(ABC):
     def reset(self, rng: np.random.Generator) -> None:
         """Restore the construction-time feature values, seed the agent, then call :meth:`on_reset`."""
         self.rng = rng
-        self._write_state(copy.deepcopy(self._initial_values))
+        self.state.update(copy.deepcopy(self._initial_values))
         self.action.reset()
         self.action.seed(rng)
         self.last_reward = 0.0

@@ -20,6 +20,20 @@ __all__ = [
 ]
 
 
+_NOTE_PREFIX = "(raised in "
+
+
+def add_origin_note(exc: BaseException, agent_id: str, where: str) -> None:
+    """Note on ``exc`` that ``where`` (e.g. ``"Tank.apply_action()"``) of agent ``agent_id`` raised it.
+
+    The exception keeps its type and message; Python prints the note under it. Nothing is added
+    when the message names the agent already, and the innermost call that notes an exception wins.
+    """
+    if repr(agent_id) in str(exc) or any(note.startswith(_NOTE_PREFIX) for note in getattr(exc, "__notes__", ())):
+        return
+    exc.add_note(f"{_NOTE_PREFIX}{where} of agent {agent_id!r})")
+
+
 class HeronError(Exception):
     """Base class of all HERON errors."""
 

@@ -38,7 +38,8 @@ __all__ = ["VISIBILITY_LEVELS", "Feature"]
 
 F = TypeVar("F", bound="Feature")
 
-_IMMUTABLE = frozenset({float, int, bool, str, np.float64, np.float32, np.int64, np.int32, np.bool_})
+#: Field value types copied by reference (everything else is deep-copied when values are read out).
+IMMUTABLE_FIELD_TYPES = frozenset({float, int, bool, str, np.float64, np.float32, np.int64, np.int32, np.bool_})
 
 VISIBILITY_LEVELS: frozenset[str] = frozenset({"public", "owner", "upper_level", "system"})
 
@@ -162,7 +163,7 @@ class Feature:
         out: dict[str, Any] = {}
         for name in self._field_names:
             value = getattr(self, name)
-            out[name] = value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+            out[name] = value if type(value) in IMMUTABLE_FIELD_TYPES else copy.deepcopy(value)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,13 +16,14 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from heron.core.errors import ConfigError, SimulationError
+from heron.core.errors import ConfigError, SimulationError, add_origin_note
 from heron.core.feature import Feature, _check_level, feature_class_named
 
 __all__ = ["CoordinatorAgentState", "FieldAgentState", "State", "SystemAgentState"]
 
 S = TypeVar("S", bound="State")
 
+_BASE_SET_VALUES = Feature.set_values
 _METADATA_KEYS = frozenset({"_owner_id", "_owner_level", "_state_type", "features"})
 _STATE_CLASSES: dict[str, type[State]] = {}
 
@@ -132,26 +133,43 @@ class State:
 
     # ------------------------------------------------------------ writing
     def update(self, updates: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write ``{feature_name: {field: value}}``, through each feature's ``set_values(**fields)``."""
+        """Write ``{feature_name: {field: value}}``, through each feature's ``set_values(**fields)``.
+
+        This is how the env writes simulation results, so a feature's ``set_values`` override is honoured.
+        """
         if not isinstance(updates, (dict, Mapping)):
             raise SimulationError(
                 f"agent {self.owner_id!r}: expected a {{feature_name: {{field: value}}}} dict, got {updates!r}"
             )
+        features = self._features
         for name, fields in updates.items():
-            if not isinstance(fields, (dict, Mapping)):
+            feature = features.get(name)
+            if feature is None:
+                raise self._unknown_feature(name)
+            if type(fields) is not dict and not isinstance(fields, Mapping):
                 raise SimulationError(
                     f"agent {self.owner_id!r} feature {name!r}: expected a {{field: value}} dict, got {fields!r}"
                 )
-            self.update_feature(name, **fields)
+            if type(feature).set_values is _BASE_SET_VALUES:
+                feature.set_values(fields)  # the same as set_values(**fields), without unpacking
+                continue
+            try:
+                feature.set_values(**fields)
+            except Exception as exc:
+                add_origin_note(exc, self.owner_id, f"{type(feature).__name__}.set_values(**fields)")
+                raise
 
     def update_feature(self, feature_name: str, **values: Any) -> None:
         """``set_values(**values)`` on the feature named ``feature_name``."""
         feature = self._features.get(feature_name)
         if feature is None:
-            raise SimulationError(
-                f"agent {self.owner_id!r} has no feature {feature_name!r}; its features are {list(self._features)}"
-            )
+            raise self._unknown_feature(feature_name)
         feature.set_values(**values)
+
+    def _unknown_feature(self, name: str) -> SimulationError:
+        return SimulationError(
+            f"agent {self.owner_id!r} has no feature {name!r}; its features are {list(self._features)}"
+        )
 
     def reset(self, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Reset every feature to its declared defaults, then apply ``overrides`` as :meth:`update` does."""

@@ -51,6 +51,7 @@ from heron.agents._context import add_agent_note
 from heron.agents.base import Agent
 from heron.core._flatten import collect_into
 from heron.core.errors import ActionError, ConfigError, EnvNotResetError, SimulationError, UnknownAgentError
+from heron.core.feature import IMMUTABLE_FIELD_TYPES
 from heron.core.observation import Observation, check_observation_mode
 from heron.core.policies import Policy
 from heron.envs._hierarchy import acting_ids, link_agents
@@ -65,7 +66,6 @@ __all__ = ["DEFAULT_MAX_STEPS", "BaseEnv"]
 
 DEFAULT_MAX_STEPS = 50
 
-_IMMUTABLE = frozenset({float, int, bool, str, np.float64, np.float32, np.int64, np.int32, np.bool_})
 _AGENT_STATE_KEYS = frozenset({"features", "_owner_id", "_owner_level", "_state_type"})
 
 
@@ -433,7 +433,7 @@ class BaseEnv(ABC):
                     f"env {self.env_id!r}: the simulation returned unknown agent {aid!r}; "
                     f"agents are {list(all_agents)}"
                 )
-            agent._write_state(agent_state)
+            agent.state.update(agent_state)
 
     def compute_rewards(self) -> dict[str, float]:
         """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
@@ -497,7 +497,10 @@ class BaseEnv(ABC):
         return self._state32.copy()
 
     def simulation_state(self) -> AgentStates:
-        """``{agent_id: {feature_name: {field: value}}}`` of the current state (copies of mutable values)."""
+        """``{agent_id: {feature_name: {field: value}}}`` of the current state (copies of mutable values).
+
+        What each feature's ``values()`` returns, read without a method call per feature (a hot path).
+        """
         state: AgentStates = {}
         for aid, features in self._copy_plan:
             agent_state = state[aid] = {}
@@ -505,7 +508,7 @@ class BaseEnv(ABC):
                 values = agent_state[name] = {}
                 for field_name in field_names:
                     value = getattr(feature, field_name)
-                    values[field_name] = value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+                    values[field_name] = value if type(value) in IMMUTABLE_FIELD_TYPES else copy.deepcopy(value)
         return state
 
     def close(self) -> None:
