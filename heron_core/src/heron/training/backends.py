@@ -25,8 +25,12 @@ class BackendSpec:
         algorithms: the algorithms it trains, e.g. ``("ippo", "mappo")``.
         make_trainer: builds a :class:`~heron.training.experiment.Trainer` for a spec.
         load_policies: loads ``{agent_id: Policy}`` from a directory its
-            trainers' ``save`` wrote.
+            trainers' ``save`` wrote. It must read data only (JSON, pickle-free
+            arrays) and never run code from the directory: run folders are shared.
         description: one line for ``heron backends``.
+        load_pickled: optional; loads from the backend's own pickled format, which
+            can run code from the directory. Used only when the user opts in
+            (``heron evaluate --allow-pickle``).
     """
 
     name: str
@@ -34,6 +38,7 @@ class BackendSpec:
     make_trainer: Callable[[ExperimentSpec], Trainer]
     load_policies: Callable[[Path], Mapping[str, Policy]]
     description: str = ""
+    load_pickled: Callable[[Path], Mapping[str, Policy]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -42,3 +47,5 @@ class BackendSpec:
             raise BackendError(f"backend {self.name!r}: algorithms must be a non-empty tuple of names")
         if not callable(self.make_trainer) or not callable(self.load_policies):
             raise BackendError(f"backend {self.name!r}: make_trainer and load_policies must be callable")
+        if self.load_pickled is not None and not callable(self.load_pickled):
+            raise BackendError(f"backend {self.name!r}: load_pickled must be callable or None")

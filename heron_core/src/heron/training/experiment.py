@@ -38,10 +38,12 @@ __all__ = [
     "EpisodeRecord",
     "ExperimentSpec",
     "ProgressCallback",
+    "ResumableTrainer",
     "ReturnSummary",
     "StopCriteria",
     "Trainer",
     "TrainingResult",
+    "UpdateCallback",
     "make_trainer",
     "summarize_returns",
 ]
@@ -152,12 +154,15 @@ class EpisodeRecord:
         team_return: sum over acting agents of their episode returns.
         agent_returns: each acting agent's episode return.
         env_steps: environment steps so far.
+        metrics: the backend's training figures at the time the episode was reported, by name
+            (losses, entropy or exploration noise, ...); run folders write them to TensorBoard.
     """
 
     episode: int
     team_return: float
     agent_returns: Mapping[str, float]
     env_steps: int
+    metrics: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -205,6 +210,7 @@ def summarize_returns(returns: Sequence[float], window: int = SUMMARY_WINDOW) ->
 
 
 ProgressCallback = Callable[[EpisodeRecord], None]
+UpdateCallback = Callable[[], None]
 
 
 @runtime_checkable
@@ -214,7 +220,12 @@ class Trainer(Protocol):
     spec: ExperimentSpec
 
     def train(self, progress: ProgressCallback | None = None) -> TrainingResult:
-        """Train until ``spec.stop``; call ``progress`` after every episode."""
+        """Train until ``spec.stop``; call ``progress`` after every episode.
+
+        A trainer may also take ``on_update: UpdateCallback``, called after every completed update
+        (iteration), when its state is consistent: ``heron train`` saves a checkpoint there. Without
+        it, ``heron train`` checkpoints only at the end and says so.
+        """
         ...
 
     def policies(self) -> dict[str, Policy]:
@@ -223,6 +234,20 @@ class Trainer(Protocol):
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint directory that the backend's ``load_policies`` reads."""
+        ...
+
+
+@runtime_checkable
+class ResumableTrainer(Trainer, Protocol):
+    """A trainer that continues from a checkpoint its ``save`` wrote (``heron train --resume``)."""
+
+    def restore(self, path: str | Path, *, allow_stop_change: bool = False) -> None:
+        """Load the checkpoint so that the next :meth:`train` goes on from it.
+
+        Raises:
+            CheckpointError: the checkpoint is missing or corrupt, or was trained with another spec; the
+                message names every field that differs. ``stop`` may differ only with ``allow_stop_change``.
+        """
         ...
 
 
