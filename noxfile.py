@@ -19,7 +19,7 @@ nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
 TORCH = "torch==2.13.0"
-TEST_DEPS = ["pytest>=8", "hatchling>=1.18", "pettingzoo>=1.24"]
+TEST_DEPS = ["pytest>=8", "hatchling>=1.18", "pettingzoo>=1.24", "tensorboard>=2.14"]  # tensorboard: reads events
 CORE, MANUAL, RLLIB = "./heron_core", "./heron_backend_manual", "./heron_backend_rllib"
 EXAMPLE = "./examples/heron_backend_cem"
 

@@ -45,7 +45,7 @@ def test_ippo_is_per_agent_with_local_critics_and_mappo_per_kind_with_a_global_s
 
 
 def test_unknown_algorithms_name_the_backend_and_the_expected_names():
-    expected = r"unknown algorithm 'ppo'; expected one of \['ippo', 'mappo'\]"
+    expected = r"unknown algorithm 'ppo' \(did you mean 'ippo' or 'mappo'\?\); expected one of \['ippo', 'mappo'\]"
     with pytest.raises(ConfigError, match=rf"^backend 'cem': {expected}"):
         algorithm_definition("ppo", "cem")
     with pytest.raises(ConfigError, match=rf"^{expected}$"):

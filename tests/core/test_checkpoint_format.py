@@ -121,6 +121,17 @@ def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path):
     load_checkpoint(tmp_path / "ckpt")
 
 
+def test_a_save_removes_the_leftovers_of_killed_saves_of_the_same_checkpoint(tmp_path):
+    save_checkpoint(tmp_path / "ckpt", shared_checkpoint())
+    for leftover in (".ckpt.tmp-abc", ".ckpt.old-def"):  # what a kill during filling or swapping leaves
+        (tmp_path / leftover).mkdir()
+        (tmp_path / leftover / METADATA_FILE).write_text("{}")
+    (tmp_path / ".other.tmp-1").write_text("not ours")
+    save_checkpoint(tmp_path / "ckpt", shared_checkpoint())
+    assert sorted(os.listdir(tmp_path)) == [".other.tmp-1", "ckpt"]
+    load_checkpoint(tmp_path / "ckpt")
+
+
 def test_a_directory_that_is_not_a_checkpoint_is_never_replaced(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("mine")

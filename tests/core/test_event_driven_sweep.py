@@ -16,6 +16,7 @@ from heron.demo_envs.thermostat import ProportionalController, thermostat_config
 from heron.envs import build_env
 from heron.evaluation import SweepResult, plot_sweep, robustness_sweep, write_sweep_csv
 from heron.evaluation.episodes import evaluate_policies
+from heron.runs.checkpoints import CheckpointSlot
 from heron.training import BackendSpec, make_env
 from heron.training.hookspecs import hookimpl
 from heron.training.plugins import get_plugin_manager
@@ -118,9 +119,13 @@ def run_dir(tmp_path, monkeypatch):
         lambda: [BackendSpec("toy", ("ippo",), make_trainer=lambda spec: None, load_policies=load_policies)]
     )
     get_plugin_manager().register_plugin(plugin, "toy")
-    checkpoint = tmp_path / "run" / "checkpoints" / "ippo"
-    checkpoint.mkdir(parents=True)
-    (checkpoint / "agents.json").write_text(json.dumps(["room_a", "room_b"]))
+    (tmp_path / "run").mkdir()
+
+    def write(checkpoint):
+        checkpoint.mkdir()
+        (checkpoint / "agents.json").write_text(json.dumps(["room_a", "room_b"]))
+
+    CheckpointSlot(tmp_path / "run", "ippo").save(write)
     experiment = {"algorithm": "ippo", "env": "thermostat", "env_kwargs": {"max_steps": 30}}
     (tmp_path / "run" / "config.json").write_text(json.dumps({"backend": "toy", "experiments": [experiment]}))
     return tmp_path / "run"

@@ -10,6 +10,7 @@ import pytest
 
 from heron.core import Action, ActionError, ConfigError, Feature, Observation, ObservationError
 from heron.core.errors import SimulationError
+from heron.training import make_env
 
 
 @dataclass
@@ -95,10 +96,101 @@ def test_action_range_is_read_only():
     assert action.copy().range[1].tolist() == [1.0, 1.0]
 
 
-@pytest.mark.parametrize("bad", [[0.1], [0.1, 0.2, 0.3], [[0.1, 0.2, 0.3]]])
+@pytest.mark.parametrize("bad", [[0.1], [0.1, 0.2, 0.3]])
 def test_action_of_wrong_length_is_neither_truncated_nor_broadcast(bad):
     with pytest.raises(ActionError, match="expected 2"):
         continuous().set_values(bad)
+
+
+def one_room_action():
+    return Action("room_a").set_specs(dim_c=1, range=(np.array([-1.0]), np.array([1.0])))
+
+
+def mixed_action():
+    return Action("pump").set_specs(dim_c=1, ncats=[3], range=(np.array([-1.0]), np.array([1.0])))
+
+
+EXPECTED_ONE = r"expected 1 number\(s\) in \[-1, 1\]"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("0.5", rf"room_a: action '0.5' is a string; {EXPECTED_ONE}$"),
+        (np.array(["0.5"]), rf"room_a: action array\(\['0.5'\], dtype='<U3'\) is a string; {EXPECTED_ONE}$"),
+        (b"0.5", rf"room_a: action b'0.5' is a string \(bytes\); {EXPECTED_ONE}$"),
+        (True, rf"room_a: action True is a boolean; {EXPECTED_ONE}$"),
+        (False, rf"room_a: action False is a boolean; {EXPECTED_ONE}$"),
+        (np.bool_(True), rf"room_a: action np.True_ is a boolean; {EXPECTED_ONE}$"),
+        (np.array([True]), rf"room_a: action array\(\[ True\]\) is a boolean; {EXPECTED_ONE}$"),
+        (1 + 2j, rf"room_a: action \(1\+2j\) is complex; {EXPECTED_ONE}$"),
+        (np.complex128(0.5), rf"room_a: action np.complex128\(0.5\+0j\) is complex; {EXPECTED_ONE}$"),
+        (np.array([[0.5]]), r"room_a: action has shape \(1, 1\); expected a number or a flat vector: "
+                            r"1 number\(s\) in \[-1, 1\] \(received \[\[0.5\]\]\)$"),
+        ([[0.5]], r"room_a: action has shape \(1, 1\)"),
+        ([[0.5], 1], rf"room_a: action \[\[0.5\], 1\] is not numeric; {EXPECTED_ONE}$"),
+        ([None], rf"room_a: action \[None\] is not numeric; {EXPECTED_ONE}$"),
+        (np.array([0.5], dtype=object), r"room_a: action array\(\[0.5\], dtype=object\) is not numeric"),
+        ({"c": "0.5"}, rf"room_a: continuous action '0.5' is a string; {EXPECTED_ONE}$"),
+    ],
+)
+def test_strings_booleans_complex_and_2d_actions_are_refused_naming_agent_expected_and_received(bad, message):
+    action = one_room_action().set_values([0.25])
+    with pytest.raises(ActionError, match=message):
+        action.set_values(bad)
+    assert action.c.tolist() == [0.25]  # a refused value changes nothing
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ([0.1, True], r"pump: action \[0.1, True\] holds booleans; expected 1 number\(s\) in \[-1, 1\] then "
+                      r"1 integer index\(es\) with ncats=\[3\], or \{'c': ..., 'd': ...\}$"),
+        ({"c": [0.1], "d": True}, r"pump: discrete action True is a boolean; expected 1 integer index\(es\) with "
+                                  r"ncats=\[3\]$"),
+        ({"c": [0.1]}, r"pump: a mixed action needs both c \(1 value\(s\)\) and d \(1 index\(es\)\); got only c"),
+        ({"d": 1}, r"pump: a mixed action needs both c \(1 value\(s\)\) and d \(1 index\(es\)\); got only d"),
+        ([0.1], r"pump: action has 1 value\(s\), expected 2 \(dim_c=1 continuous values then dim_d=1 discrete "
+                r"indices\) \(received \[0.1\]\)$"),
+        (Action("other").set_specs(dim_c=1, range=(-1.0, 1.0)), r"pump: discrete action has 0 value\(s\), expected 1"),
+    ],
+)
+def test_mixed_action_needs_its_discrete_part_as_integers(bad, message):
+    action = mixed_action()
+    with pytest.raises(ActionError, match=message):
+        action.set_values(bad)
+    with pytest.raises(ActionError, match="got only c"):
+        action.set_values(c=[0.1])
+
+
+@pytest.mark.parametrize(
+    "good",
+    [0.5, np.float32(0.5), np.float64(0.5), np.array(0.5), [0.5], (0.5,), np.array([0.5], dtype=np.float32),
+     {"c": 0.5}],
+    ids=["float", "float32", "float64", "0-d array", "list", "tuple", "float32 array", "dict"],
+)
+def test_numbers_of_any_float_type_and_flat_shapes_are_accepted(good):
+    assert one_room_action().set_values(good).c.tolist() == [0.5]
+
+
+@pytest.mark.parametrize("good", [[0.5, 2], [0.5, 2.0], np.array([0.5, 2.0]), {"c": [0.5], "d": np.int64(2)},
+                                  {"c": np.float32(0.5), "d": 2}])
+def test_mixed_action_takes_integer_valued_indices_of_any_numeric_type(good):
+    action = mixed_action().set_values(good)
+    assert action.c.tolist() == [0.5] and action.d.tolist() == [2]
+
+
+def test_integers_are_accepted_for_continuous_and_discrete_actions():
+    assert one_room_action().set_values(np.int64(1)).c.tolist() == [1.0]
+    assert Action("d").set_specs(ncats=[3]).set_values(np.uint8(2)).d.tolist() == [2]
+
+
+def test_the_env_names_the_agent_whose_action_is_refused():
+    env = make_env("thermostat")
+    env.reset(seed=0)
+    with pytest.raises(ActionError, match=rf"^room_b: action '0.5' is a string; {EXPECTED_ONE}") as info:
+        env.step({"room_a": 0.1, "room_b": "0.5"})
+    assert info.value.__notes__ == ["(raised in Thermostat.set_action(action) of agent 'room_b')"]
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -16,6 +16,7 @@ from heron.cli.main import cli
 from heron.demo_envs.thermostat import ProportionalController
 from heron.evaluation.episodes import evaluate_policies
 from heron.portable.checkpoint import load_checkpoint, load_policies
+from heron.runs.checkpoints import CheckpointSlot
 from heron.training import EnvSpec, make_env
 from heron.training import registry as env_registry
 
@@ -43,7 +44,9 @@ def test_default_train_writes_the_run_folder_and_compares_both_algorithms(defaul
     assert result.exit_code == 0, result.output
     assert "(manual)" in result.output and " ippo │" in result.output and " mappo │" in result.output
     assert all(column in result.output for column in ("first 20", "last 20", "best 20"))
-    assert sorted(os.listdir(run_dir)) == ["checkpoints", "config.json", "learning_curve.png", "metrics.csv"]
+    assert sorted(os.listdir(run_dir)) == ["checkpoints", "config.json", "learning_curve.png", "metrics.csv",
+                                           "tensorboard"]
+    assert "backend 'manual' (heron-backend-manual " in result.output  # which distribution provides it
     config = json.loads((run_dir / "config.json").read_text())
     assert config["backend"] == "manual" and [e["algorithm"] for e in config["experiments"]] == ["ippo", "mappo"]
     with open(run_dir / "metrics.csv") as handle:
@@ -57,7 +60,7 @@ def test_default_train_beats_the_reference_controller(default_run, algorithm):
     _, run_dir = default_run
     env = make_env("thermostat")
     reference = np.mean(evaluate_policies(env, dict.fromkeys(env.possible_agents, ProportionalController()), 20, 1000))
-    learned = np.mean(evaluate_policies(env, load_policies(run_dir / "checkpoints" / algorithm), 20, 1000))
+    learned = np.mean(evaluate_policies(env, load_policies(CheckpointSlot(run_dir, algorithm).latest()), 20, 1000))
     assert learned >= reference / QUALITY, f"{algorithm}: {learned:.2f} vs reference {reference:.2f}"
     # measured at seed 0: about -10 against the reference's -73; require at least half of that gap
     assert learned >= reference / 2
@@ -73,7 +76,7 @@ def test_evaluate_reads_the_run_folder(default_run):
 def test_evaluate_reports_a_corrupt_checkpoint_in_one_line(default_run, tmp_path):
     _, run_dir = default_run
     copy = shutil.copytree(run_dir, tmp_path / "run")
-    (copy / "checkpoints" / "mappo" / "policy.npz").write_bytes(b"not a zip file")
+    (CheckpointSlot(copy, "mappo").latest() / "policy.npz").write_bytes(b"not a zip file")
     result = CliRunner().invoke(cli, ["evaluate", str(copy)])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [result.output.strip()]
@@ -94,7 +97,8 @@ def test_ctrl_c_saves_a_consistent_last_checkpoint(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["train", "--algo", "ippo", "--out", str(tmp_path)])
     assert result.exit_code == 130 and "Interrupted" in result.output
     (run_dir,) = tmp_path.iterdir()
-    checkpoint = load_checkpoint(run_dir / "checkpoints" / "ippo")
+    assert f"continuewithherontrain--resume{run_dir}" in "".join(result.output.split())  # rich wraps lines
+    checkpoint = load_checkpoint(CheckpointSlot(run_dir, "ippo").latest())
     assert checkpoint.info["episodes"] == 8  # two whole iterations of 4 episodes; the third was rolled back
     assert sorted(os.listdir(run_dir / "checkpoints")) == ["ippo"]  # no temporary directories left
     assert (run_dir / "metrics.csv").read_text().count("\n") == 1 + 8
@@ -156,7 +160,8 @@ def test_a_run_folder_with_a_bad_config_is_a_one_line_error(tmp_path, config, me
 
 
 def test_compare_names_a_missing_or_corrupt_metrics_file(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({"backend": "manual", "experiments": []}))
+    experiment = {"algorithm": "ippo", "env": "thermostat", "env_kwargs": {}}
+    (tmp_path / "config.json").write_text(json.dumps({"backend": "manual", "experiments": [experiment]}))
     result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
     assert result.exit_code == 1 and f"{tmp_path} is not a run folder: metrics.csv is missing" in result.output
     (tmp_path / "metrics.csv").write_text("backend,algorithm,episode\nmanual,ippo,1\n")

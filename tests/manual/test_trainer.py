@@ -134,29 +134,105 @@ def test_an_interrupt_inside_an_iteration_rolls_it_back():
 def test_restore_rejects_mismatched_checkpoints(tmp_path):
     trainer = ManualTrainer(spec("ippo"))
     trainer.save(tmp_path / "ippo")
-    with pytest.raises(CheckpointError, match=r"agents .*room_c"):
+    with pytest.raises(CheckpointError, match=r"another spec: env_kwargs.num_rooms: saved <missing>, now 3$"):
         ManualTrainer(spec("ippo", env_kwargs={"num_rooms": 3})).restore(tmp_path / "ippo")
-    with pytest.raises(CheckpointError, match="trained with algorithm='ippo', but this trainer's spec has 'mappo'"):
+    with pytest.raises(CheckpointError, match=r"algorithm: saved 'ippo', now 'mappo'; "
+                                              r"hyperparams.centralized_critic: saved <missing>, now False$"):
         ManualTrainer(spec("mappo", hyperparams={"centralized_critic": False})).restore(tmp_path / "ippo")
-    with pytest.raises(CheckpointError, match=r"array 'actor_0' has shape \(32, 1\), expected \(16, 1\)"):
-        ManualTrainer(spec("ippo", hyperparams={"hidden_sizes": [16]})).restore(tmp_path / "ippo")
     save_checkpoint(tmp_path / "policies_only", trainer.checkpoint())
     with pytest.raises(CheckpointError, match="holds policies but no manual trainer state"):
         ManualTrainer(spec("ippo")).restore(tmp_path / "policies_only")
-    (tmp_path / "ippo" / "trainer_state.json").write_text("{")
+    state_file = tmp_path / "ippo" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    state["spec"]["hyperparams"] = {"hidden_sizes": [16]}  # a state file whose arrays contradict its spec
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(CheckpointError, match=r"array 'actor_0' has shape \(32, 1\), expected \(16, 1\)"):
+        ManualTrainer(spec("ippo", hyperparams={"hidden_sizes": [16]})).restore(tmp_path / "ippo")
+    state_file.write_text("{")
     with pytest.raises(CheckpointError, match=r"trainer_state.json is corrupt"):
         ManualTrainer(spec("ippo")).restore(tmp_path / "ippo")
+
+
+def test_restore_names_every_field_of_the_spec_that_differs(tmp_path):
+    ManualTrainer(spec("ippo")).save(tmp_path / "ippo")
+    changed = spec("ippo", seed=4, hyperparams={"lr": 0.02}, stop={"episodes": 60})
+    with pytest.raises(CheckpointError) as error:
+        ManualTrainer(changed).restore(tmp_path / "ippo")
+    message = str(error.value)
+    assert message.startswith(f"checkpoint {tmp_path / 'ippo'} was trained with another spec: ")
+    assert "seed: saved 3, now 4; stop.episodes: saved 40, now 60; hyperparams.lr: saved <missing>, now 0.02" \
+        in message
+    assert "the budget may change only with allow_stop_change=True" in message
+    with pytest.raises(CheckpointError, match=r"another spec: seed: saved 3, now 4; hyperparams.lr: saved <missing>, "
+                                              r"now 0.02$"):
+        ManualTrainer(changed).restore(tmp_path / "ippo", allow_stop_change=True)  # the budget alone may change
+
+
+def test_restore_with_a_new_budget_trains_on_to_it(tmp_path):
+    first = ManualTrainer(spec("ippo"))
+    first.train()
+    first.save(tmp_path / "ippo")
+    longer = ManualTrainer(spec("ippo", stop={"episodes": 60}))
+    with pytest.raises(CheckpointError, match=r"stop\.episodes: saved 40, now 60"):
+        longer.restore(tmp_path / "ippo")
+    assert longer.history == []  # a refused restore changes nothing
+    longer.restore(tmp_path / "ippo", allow_stop_change=True)
+    result = longer.train()
+    assert [r.episode for r in result.episodes] == list(range(1, 61)) and result.returns[:40] == first.train().returns
+
+
+def test_on_update_follows_each_update_after_its_episodes_and_records_carry_its_figures():
+    events = []
+    trainer = ManualTrainer(spec("ippo", stop={"episodes": 10}))
+    result = trainer.train(progress=lambda record: events.append(record), on_update=lambda: events.append("update"))
+    assert [e if e == "update" else e.episode for e in events] == [1, 2, 3, 4, "update", 5, 6, 7, 8, "update", 9, 10,
+                                                                  "update"]
+    keys = {"exploration_sigma"} | {f"{a}/{k}" for a in ("room_a", "room_b")
+                                    for k in ("policy_loss", "value_loss", "grad_norm")}
+    assert all(set(record.metrics) == keys for record in result.episodes)
+    assert all(np.isfinite(list(record.metrics.values())).all() for record in result.episodes)
+    sigmas = [result.episodes[i].metrics["exploration_sigma"] for i in (0, 4, 8)]
+    assert sigmas == [trainer.config.noise_start, *sigmas[1:]] and sigmas[0] > sigmas[1] > sigmas[2]
+    assert result.episodes[0].metrics == result.episodes[3].metrics != result.episodes[4].metrics  # one update
+    mappo = ManualTrainer(spec("mappo", stop={"episodes": 4})).train().episodes[0].metrics
+    assert set(mappo) == {"exploration_sigma"} | {f"Thermostat/{k}" for k in ("policy_loss", "value_loss", "grad_norm")}
+
+
+def test_an_interrupt_in_on_update_keeps_the_finished_update(tmp_path):
+    expected = ManualTrainer(spec("mappo")).train().returns
+    calls = []
+
+    def interrupt_third_update():
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    trainer = ManualTrainer(spec("mappo"))
+    result = trainer.train(on_update=interrupt_third_update)
+    assert result.interrupted and len(result.episodes) == 12
+    trainer.save(tmp_path / "ckpt")
+    resumed = ManualTrainer(spec("mappo"))
+    resumed.restore(tmp_path / "ckpt")
+    assert resumed.train().returns == expected
+
+
+_PCG64 = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0}
 
 
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("rng", {"bit_generator": "MT19937"}, r"trainer_state.json: 'rng' must be the state of a PCG64 generator, got "
-                                              r"\{'bit_generator': 'MT19937'\}"),
-        ("rng", None, "trainer_state.json: 'rng' must be the state of a PCG64 generator, got None"),
+        ("rng", {"bit_generator": "MT19937"}, r"trainer_state.json: 'rng' must be the state of a PCG64 generator "
+                                              r"\(an object with keys .*\), got \{'bit_generator': 'MT19937'\}"),
+        ("rng", None, r"trainer_state.json: 'rng' must be the state of a PCG64 generator \(.*\), got None"),
+        ("rng", {**_PCG64, "state": {"state": -1, "inc": 1}}, r"integers in \[0, 2\*\*128\)\), got"),
+        ("rng", {**_PCG64, "state": {"state": 2**200, "inc": 1}}, r"integers in \[0, 2\*\*128\)\), got"),
+        ("rng", {**_PCG64, "state": {"state": 1.5, "inc": 1}}, r"integers in \[0, 2\*\*128\)\), got"),
+        ("rng", {**_PCG64, "state": {"state": 1, "inc": 1}, "has_uint32": 5}, "has_uint32 must be 0 or 1"),
+        ("rng", {**_PCG64, "state": {"state": 1, "inc": 1}, "uinteger": -3}, "uinteger an integer in"),
         ("env_steps", -5, "trainer_state.json: env_steps must be a non-negative integer, got -5"),
         ("env_steps", "many", "trainer_state.json: env_steps must be a non-negative integer, got 'many'"),
-        ("spec", ["ippo"], r"the trainer state's 'spec' must be an experiment spec object, got \['ippo'\]"),
+        ("spec", ["ippo"], r"the saved spec must be an experiment spec object, got \['ippo'\]"),
     ],
 )
 def test_restore_reports_a_corrupt_trainer_state_naming_the_file_and_the_entry(tmp_path, key, value, message):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,55 +10,30 @@ import click
 from rich.table import Table
 
 from heron.cli._console import console
+from heron.core.errors import BackendError
+from heron.core.policies import Policy
+from heron.runs.checkpoints import CheckpointSlot
+from heron.runs.folder import read_run_config
+from heron.runs.metrics import read_returns
+from heron.training.backends import BackendSpec
 from heron.training.plugins import get_plugin_manager
+from heron.utils.files import resolve_within
 
 __all__ = ["compare", "evaluate"]
 
 
-def _read_run(run_dir: Path) -> dict[str, Any]:
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise click.ClickException(f"{run_dir} is not a run folder: {config_path.name} is missing")
-    try:
-        run = json.loads(config_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{config_path} is not valid JSON: {exc}") from exc
-    if not _is_run_config(run):
-        raise click.ClickException(
-            f"{config_path} is not a run config: expected 'backend' and 'experiments' (each with 'algorithm', 'env' "
-            f"and 'env_kwargs'), got {json.dumps(run)[:200]}"
+def _loader(backend_spec: BackendSpec, run_dir: Path, allow_pickle: bool) -> Callable[[Path], Mapping[str, Policy]]:
+    """The backend's data-only ``load_policies``, or with ``--allow-pickle`` its ``load_pickled`` (with a warning)."""
+    if not allow_pickle:
+        return backend_spec.load_policies
+    if backend_spec.load_pickled is None:
+        raise BackendError(
+            f"backend {backend_spec.name!r} has no pickled checkpoint format: --allow-pickle does not apply "
+            "(its checkpoints load as data only without it)"
         )
-    return run
-
-
-def _is_run_config(run: Any) -> bool:
-    """Whether ``run`` holds what ``heron train`` writes to config.json and the other commands read."""
-    experiments = run.get("experiments") if isinstance(run, dict) else None
-    if not isinstance(experiments, list) or not isinstance(run.get("backend"), str):
-        return False
-    return all(
-        isinstance(entry, dict) and isinstance(entry.get("algorithm"), str) and "env" in entry
-        and isinstance(entry.get("env_kwargs"), dict)
-        for entry in experiments
-    )
-
-
-def _read_returns(run_dir: Path) -> dict[tuple[str, str], list[float]]:
-    """``{(backend, algorithm): team returns}`` from the run's metrics.csv."""
-    path = run_dir / "metrics.csv"
-    if not path.is_file():
-        raise click.ClickException(f"{run_dir} is not a run folder: {path.name} is missing")
-    rows: dict[tuple[str, str], list[float]] = {}
-    with open(path, newline="") as handle:
-        try:
-            for row in csv.DictReader(handle):
-                rows.setdefault((row["backend"], row["algorithm"]), []).append(float(row["team_return"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise click.ClickException(
-                f"{path} is corrupt: {type(exc).__name__}: {exc} (expected columns backend, algorithm and a numeric "
-                "team_return)"
-            ) from exc
-    return rows
+    click.echo(f"Warning: --allow-pickle unpickles {backend_spec.name!r} checkpoint files in {run_dir}, which runs "
+               "code from that folder: use it only on run folders you trust.", err=True)
+    return backend_spec.load_pickled
 
 
 def _parse_values(text: str, option: str) -> list[float]:
@@ -74,7 +47,7 @@ def _parse_values(text: str, option: str) -> list[float]:
 
 def _evaluate_event_driven(
     run_dir: Path, run: dict[str, Any], episodes: int, seed: int, timing: dict[str, str | None],
-    jitter: str | None, t_end: float | None,
+    jitter: str | None, t_end: float | None, allow_pickle: bool,
 ) -> None:
     """``heron evaluate --event-driven``: a table (and, for a sweep, a PNG and a CSV) of team return vs timing."""
     import numpy as np
@@ -93,7 +66,10 @@ def _evaluate_event_driven(
     if jitter is not None:
         overrides["jitter_type"] = jitter
     parameter = swept[0] if swept else None
-    backend_spec = get_plugin_manager().backend(run["backend"])
+    outputs = [run_dir / f"event_driven_{parameter}.{kind}" for kind in ("png", "csv")] if parameter else []
+    for output in outputs:
+        resolve_within(output, run_dir)  # a symlink planted in the folder must not redirect the write
+    load = _loader(get_plugin_manager().backend(run["backend"]), run_dir, allow_pickle)
     title = f"event-driven evaluation of {run_dir} ({episodes} episodes)"
     table = Table(title=title + (f": team return vs {parameter}" if parameter else ""))
     for column in ("algorithm", parameter or "schedule", "mean team return", "std", "change vs sync"):
@@ -101,7 +77,7 @@ def _evaluate_event_driven(
     results = {}
     for experiment in run["experiments"]:
         algorithm = experiment["algorithm"]
-        policies = backend_spec.load_policies(run_dir / "checkpoints" / algorithm)
+        policies = load(CheckpointSlot(run_dir, algorithm).latest())
         env = make_env(experiment["env"], **experiment["env_kwargs"])
         if parameter is None:
             schedule = {aid: config.replace(**overrides) for aid, config in resolve_schedules(env).items()}
@@ -126,8 +102,8 @@ def _evaluate_event_driven(
                       "steps it spans, so delays below 1 change nothing while ticks stay on whole steps "
                       "(--jitter spreads them).[/dim]")
     if results:
-        png = plot_sweep(run_dir / f"event_driven_{parameter}.png", results)
-        csv_path = write_sweep_csv(run_dir / f"event_driven_{parameter}.csv", results)
+        png = plot_sweep(outputs[0], results)
+        csv_path = write_sweep_csv(outputs[1], results)
         console.print(f"Plot written to [bold]{png}[/bold], returns to [bold]{csv_path}[/bold]")
 
 
@@ -143,6 +119,9 @@ def _evaluate_event_driven(
 @click.option("--jitter", type=click.Choice(["none", "uniform", "gaussian"]), help="Event-driven: jitter type.")
 @click.option("--jitter-ratio", metavar="VALUES", help="Event-driven: jitter ratio in [0, 1] (a,b,c sweeps).")
 @click.option("--t-end", type=float, help="Event-driven: simulated time per episode [default: the env's max_steps].")
+@click.option("--allow-pickle", is_flag=True,
+              help="Load the backend's own pickled checkpoint instead of its data-only export. This runs code from "
+                   "RUN_DIR: only for run folders you trust.")
 def evaluate(
     run_dir: Path,
     episodes: int,
@@ -155,8 +134,14 @@ def evaluate(
     jitter: str | None,
     jitter_ratio: str | None,
     t_end: float | None,
+    allow_pickle: bool,
 ) -> None:
     """Evaluate the policies saved in RUN_DIR synchronously, or under event-driven timing.
+
+    \b
+    Each algorithm's last complete checkpoint (RUN_DIR/checkpoints/<algorithm>/)
+    is loaded as data only (JSON and pickle-free arrays); nothing read from
+    RUN_DIR may lie outside it.
 
     \b
     With --event-driven, each timing option sets every agent's value; one
@@ -174,18 +159,18 @@ def evaluate(
     from heron.evaluation import SWEEP_PARAMETERS  # the timing options, in their order
 
     timing = dict(zip(SWEEP_PARAMETERS, (tick_interval, obs_delay, act_delay, msg_delay, jitter_ratio), strict=True))
-    run = _read_run(run_dir)
+    run = read_run_config(run_dir)
     if event_driven:
-        _evaluate_event_driven(run_dir, run, episodes, seed, timing, jitter, t_end)
+        _evaluate_event_driven(run_dir, run, episodes, seed, timing, jitter, t_end, allow_pickle)
         return
     if any(timing.values()) or jitter is not None or t_end is not None:
         raise click.UsageError("timing options (--obs-delay, --jitter, --t-end, ...) need --event-driven")
-    backend_spec = get_plugin_manager().backend(run["backend"])
+    load = _loader(get_plugin_manager().backend(run["backend"]), run_dir, allow_pickle)
     table = Table(title=f"evaluation of {run_dir} ({episodes} episodes)")
     for column in ("algorithm", "mean team return", "std"):
         table.add_column(column, justify="right")
     for experiment in run["experiments"]:
-        policies = backend_spec.load_policies(run_dir / "checkpoints" / experiment["algorithm"])
+        policies = load(CheckpointSlot(run_dir, experiment["algorithm"]).latest())
         env = make_env(experiment["env"], **experiment["env_kwargs"])
         returns = evaluate_policies(env, policies, episodes, seed)
         table.add_row(experiment["algorithm"], f"{np.mean(returns):.2f}", f"{np.std(returns):.2f}")
@@ -203,8 +188,8 @@ def compare(run_dirs: Sequence[Path]) -> None:
                    f"best {SUMMARY_WINDOW}"):
         table.add_column(column, justify="right")
     for run_dir in run_dirs:
-        _read_run(run_dir)
-        for (backend, algorithm), returns in _read_returns(run_dir).items():
+        read_run_config(run_dir)
+        for (backend, algorithm), returns in read_returns(run_dir).items():
             summary = summarize_returns(returns)
             table.add_row(str(run_dir), backend, algorithm, str(summary.episodes), f"{summary.first:.2f}",
                           f"{summary.last:.2f}", f"{summary.best:.2f}")

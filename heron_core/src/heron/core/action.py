@@ -5,13 +5,15 @@ An :class:`Action` is both the specification of what an agent can do
 vector form is the continuous values followed by the discrete indices.
 Continuous values are clipped to their range and discrete indices to
 ``[0, n)``, as an actuator saturates; a value of the wrong length, a NaN, an
-infinity, a non-integer index, or a mixed action given without one of its
-parts is an error.
+infinity, a non-integer index, a string, a boolean, a complex number, a 2-D
+array, or a mixed action given without one of its parts is an error (see
+:meth:`Action.set_values`).
 """
 
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +25,10 @@ from heron.core.errors import ActionError, ConfigError
 __all__ = ["Action"]
 
 _FLOAT64 = np.dtype(np.float64)
+_KINDS = {"b": "is a boolean", "U": "is a string", "S": "is a string (bytes)", "c": "is complex"}
+"""Why an array of a numpy dtype kind is not an action value (numbers arriving as text or flags are bugs)."""
+_SEQUENCES = (list, tuple)
+_BOOLEANS = frozenset({bool, np.bool_})
 
 
 def _categories(space: gym.spaces.Discrete | gym.spaces.MultiDiscrete, owner: str) -> list[int]:
@@ -156,6 +162,17 @@ class Action:
         :attr:`space`. Alternatively pass ``c=`` and/or ``d=``. A mixed action
         needs both parts (upstream HERON kept the previous ``d`` when only ``c``
         came).
+
+        Accepted as numbers: Python and numpy ints and floats of any width
+        (``float32`` from a network), 0-d arrays, and flat lists, tuples or
+        arrays of them, of exactly the right length; a discrete index may be an
+        integer-valued float (``2.0``), as flat vectors are float. Refused with
+        an :class:`ActionError` naming the agent, what was expected and what
+        came: strings (``"0.5"``: a number that arrives as text is a bug
+        upstream, not something to parse), booleans (``True``, or lists holding
+        them: a flag is not an actuator value), complex numbers (even with a
+        zero imaginary part), arrays of two or more dimensions (a batch: no
+        row is picked for you), and anything else that is not a number.
         """
         if values is not None:
             if c is not None or d is not None:
@@ -214,12 +231,9 @@ class Action:
     def _as_array(self, value: Any, what: str, expected: int) -> np.ndarray:
         """``value`` as a 1-D float array of ``expected`` values (not a copy when it already is one)."""
         if type(value) is np.ndarray and value.dtype is _FLOAT64 and value.ndim == 1:
-            array = value
+            array = value  # the usual case (policies' output): no conversion, no check of the element type
         else:
-            try:
-                array = np.array(value, dtype=np.float64).reshape(-1)
-            except (TypeError, ValueError) as exc:
-                raise ActionError(f"{self.owner}: {what} {value!r} is not numeric") from exc
+            array = self._numbers(value, what)
         if array.size != expected:
             layout = ""
             if what == "action" and self.dim_c and self.dim_d:
@@ -229,6 +243,47 @@ class Action:
                 f"(received {np.array2string(array, threshold=8)})"
             )
         return array
+
+    def _numbers(self, value: Any, what: str) -> np.ndarray:
+        """``value`` (a number, or a 0-d or 1-D array or list of numbers) as a 1-D float array; else an ActionError."""
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested lists and the like
+            raise self._not_numbers(value, None, what) from None
+        if (
+            array.dtype.kind not in "fiu"
+            or array.ndim > 1
+            or (type(value) in _SEQUENCES and not _BOOLEANS.isdisjoint(map(type, value)))
+        ):
+            raise self._not_numbers(value, array, what)
+        return array.astype(np.float64, copy=False).reshape(-1)
+
+    def _not_numbers(self, value: Any, array: np.ndarray | None, what: str) -> ActionError:
+        """The error for a ``value`` that :meth:`_numbers` refuses (``array``: what numpy made of it)."""
+        if array is not None and array.dtype.kind in "fiu":
+            if array.ndim > 1:
+                return ActionError(
+                    f"{self.owner}: {what} has shape {array.shape}; expected a number or a flat vector: "
+                    f"{self._expected(what)} (received {np.array2string(array, threshold=8)})"
+                )
+            problem = "holds booleans"
+        else:
+            problem = _KINDS.get(array.dtype.kind, "is not numeric") if array is not None else "is not numeric"
+        return ActionError(f"{self.owner}: {what} {reprlib.repr(value)} {problem}; expected {self._expected(what)}")
+
+    def _expected(self, what: str) -> str:
+        """What ``what`` (``"action"``, ``"continuous action"``, ...) must hold, for error messages."""
+        low, high = self._range
+        bounds = f"[{low[0]:g}, {high[0]:g}]" if self.dim_c == 1 else f"low={low.tolist()}, high={high.tolist()}"
+        continuous = f"{self.dim_c} number(s) in {bounds}"
+        if what.startswith("normalized"):
+            return f"{self.dim_c} number(s) in [-1, 1]"
+        discrete = f"{self.dim_d} integer index(es) with ncats={list(self.ncats)}"
+        if what == "continuous action" or not self.dim_d:
+            return continuous
+        if what == "discrete action" or not self.dim_c:
+            return discrete
+        return f"{continuous} then {discrete}, or {{'c': ..., 'd': ...}}"
 
     def _non_finite(self, what: str, array: np.ndarray) -> ActionError:
         return ActionError(f"{self.owner}: {what} contains NaN or infinity: {array}")

@@ -32,20 +32,28 @@ with normalisation, ``<policy>/obs_mean`` and ``<policy>/obs_std``. What the
 settings mean is documented in :mod:`heron.portable.mlp`; a backend exports its
 networks by building :class:`~heron.portable.mlp.MLPNetwork` objects.
 
-Saving is atomic: the directory is written under a temporary name beside the
-target and renamed into place, so an interrupted save leaves the previous
-checkpoint (or nothing), never a half-written one. Loading validates
-everything and raises :class:`~heron.core.errors.CheckpointError` naming the
-file and the problem.
+Saving never leaves a half-written checkpoint at the path: the directory is
+written under a temporary name beside the target, fsynced, and renamed into
+place; the leftovers of an earlier killed save (``.<name>.tmp-*``,
+``.<name>.old-*``) are removed first. One window remains when a checkpoint is
+*replaced*: the old directory is renamed away (to ``.<name>.old-*``) just before
+the new one is renamed in, and a process killed between those two renames
+leaves nothing at the path (the previous checkpoint survives under the
+``.old-`` name until the next save). Run folders therefore never replace a
+checkpoint in place: :class:`heron.runs.checkpoints.CheckpointSlot` writes each
+one to a new versioned directory and switches a pointer file, which has no such
+window. Loading validates everything and raises
+:class:`~heron.core.errors.CheckpointError` naming the file and the problem.
 
 Example::
 
-    save_checkpoint("runs/x/checkpoints/mappo", PolicyCheckpoint(networks, agents, info))
-    policies = load_policies("runs/x/checkpoints/mappo")     # {agent_id: MLPPolicy}
+    save_checkpoint("policies/mappo", PolicyCheckpoint(networks, agents, info))
+    policies = load_policies("policies/mappo")     # {agent_id: MLPPolicy}
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -60,6 +68,7 @@ import numpy as np
 
 from heron.core.errors import CheckpointError, ConfigError, HeronError
 from heron.portable.mlp import ActionHead, MLPNetwork, MLPPolicy
+from heron.utils.files import fsync_path, fsync_tree, remove_path
 
 __all__ = [
     "ARRAYS_FILE",
@@ -117,21 +126,25 @@ class PolicyCheckpoint:
 
 # ---------------------------------------------------------------- saving
 def _write_directory_atomically(path: str | Path, fill: Callable[[Path], None]) -> Path:
-    """Create directory ``path`` with what ``fill(tmp_dir)`` writes, atomically.
+    """Create directory ``path`` with what ``fill(tmp_dir)`` writes, fsynced, and rename it into place.
 
-    ``fill`` writes into a temporary directory beside ``path``, which is then
-    renamed to ``path``; a previous checkpoint at ``path`` is swapped out and
-    removed. On any error (KeyboardInterrupt included) the temporary directory
-    is removed and ``path`` is left as it was. A non-empty ``path`` that is not
-    a checkpoint is never replaced.
+    A previous checkpoint at ``path`` is swapped out and removed (see the module
+    docstring for the window this leaves). On any error (KeyboardInterrupt
+    included) the temporary directory is removed and ``path`` is left as it was.
+    A non-empty ``path`` that is not a checkpoint is never replaced.
     """
     path = Path(path)
     if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / METADATA_FILE).is_file())):
         raise CheckpointError(f"refusing to replace {path}: it exists and is not a HERON checkpoint directory")
     path.parent.mkdir(parents=True, exist_ok=True)
+    for kind in ("tmp", "old"):  # leftovers of a save that was killed
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.{kind}-*"):
+            remove_path(leftover)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    old = None
     try:
         fill(tmp)
+        fsync_tree(tmp)
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
             os.replace(path, old)  # onto an empty directory: allowed
@@ -140,12 +153,14 @@ def _write_directory_atomically(path: str | Path, fill: Callable[[Path], None]) 
             except BaseException:
                 os.replace(old, path)
                 raise
-            shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
+        fsync_path(path.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)  # what remains is a leftover the next save removes
     return path
 
 

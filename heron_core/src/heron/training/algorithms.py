@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from heron.core.errors import ConfigError
 from heron.envs.base import BaseEnv
+from heron.utils.hints import did_you_mean
 
 __all__ = ["ALGORITHM_DEFINITIONS", "Algorithm", "Critic", "PolicySharing", "algorithm_definition", "sharing_groups"]
 
@@ -84,7 +85,8 @@ def algorithm_definition(name: str, backend: str | None = None) -> Algorithm:
     definition = ALGORITHM_DEFINITIONS.get(name)
     if definition is None:
         where = f"backend {backend!r}: " if backend else ""
-        raise ConfigError(f"{where}unknown algorithm {name!r}; expected one of {list(ALGORITHM_DEFINITIONS)}")
+        hint = did_you_mean(name, ALGORITHM_DEFINITIONS)
+        raise ConfigError(f"{where}unknown algorithm {name!r}{hint}; expected one of {list(ALGORITHM_DEFINITIONS)}")
     return definition
 
 

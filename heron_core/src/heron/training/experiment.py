@@ -18,6 +18,7 @@ it does not know.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from heron.core.errors import BackendError, ConfigError
+from heron.core.errors import BackendError, CheckpointError, ConfigError
 from heron.core.policies import Policy
 from heron.training.algorithms import ALGORITHM_DEFINITIONS, algorithm_definition
 from heron.training.plugins import get_plugin_manager
@@ -40,11 +41,14 @@ __all__ = [
     "ProgressCallback",
     "ResumableTrainer",
     "ReturnSummary",
+    "SpecDifference",
     "StopCriteria",
     "Trainer",
     "TrainingResult",
     "UpdateCallback",
+    "check_same_spec",
     "make_trainer",
+    "spec_differences",
     "summarize_returns",
 ]
 
@@ -143,6 +147,31 @@ class ExperimentSpec:
             "stop": dataclasses.asdict(self.stop),  # type: ignore[arg-type]
             "hyperparams": dict(self.hyperparams),
         }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "experiment") -> ExperimentSpec:
+        """The spec that :meth:`to_dict` describes (an entry of a run's config.json), every field required.
+
+        Args:
+            data: the description.
+            where: how to name it in errors, e.g. ``"runs/x/config.json experiments[0]"``.
+
+        Raises:
+            ConfigError: ``data`` is not an object with exactly the spec's fields, or a value is invalid.
+        """
+        names = [f.name for f in dataclasses.fields(cls)]
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where} must be an object with keys {names}, got {data!r}")
+        missing, unknown = [n for n in names if n not in data], sorted(set(data) - set(names))
+        if missing or unknown:
+            raise ConfigError(f"{where} must have exactly the keys {names}: missing {missing}, unknown {unknown}")
+        for name in ("env_kwargs", "hyperparams", "stop"):
+            if not isinstance(data[name], Mapping):
+                raise ConfigError(f"{where}: {name} must be an object, got {data[name]!r}")
+        try:
+            return cls(**{name: data[name] for name in names})
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -249,6 +278,84 @@ class ResumableTrainer(Trainer, Protocol):
                 message names every field that differs. ``stop`` may differ only with ``allow_stop_change``.
         """
         ...
+
+
+class _Missing:
+    """Stands for a key that one of two compared specs lacks."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+@dataclass(frozen=True)
+class SpecDifference:
+    """A field in which two spec descriptions differ: ``seed``, or ``hyperparams.lr`` inside a dict field."""
+
+    field: str
+    saved: Any
+    current: Any
+
+    def __str__(self) -> str:
+        return f"{self.field}: saved {self.saved!r}, now {self.current!r}"
+
+
+def _description(spec: ExperimentSpec | Mapping[str, Any]) -> dict[str, Any]:
+    """``spec.to_dict()`` as JSON reads it back (tuples become lists), so saved and current compare alike."""
+    data = spec.to_dict() if isinstance(spec, ExperimentSpec) else dict(spec)
+    return json.loads(json.dumps(data, default=str))
+
+
+def spec_differences(
+    saved: ExperimentSpec | Mapping[str, Any], current: ExperimentSpec | Mapping[str, Any]
+) -> list[SpecDifference]:
+    """Every field in which two specs (or their :meth:`ExperimentSpec.to_dict` descriptions) differ, in field order.
+
+    Dict-valued fields (``env_kwargs``, ``hyperparams``, ``stop``) are compared key by key; a key one side lacks
+    shows as ``<missing>``.
+    """
+    old, new = _description(saved), _description(current)
+    names = [f.name for f in dataclasses.fields(ExperimentSpec)]
+    differences = []
+    for name in names + sorted(set(old) - set(names)):
+        before, after = old.get(name, _MISSING), new.get(name, _MISSING)
+        if isinstance(before, dict) and isinstance(after, dict):
+            for key in sorted(set(before) | set(after), key=str):
+                if before.get(key, _MISSING) != after.get(key, _MISSING):
+                    differences.append(
+                        SpecDifference(f"{name}.{key}", before.get(key, _MISSING), after.get(key, _MISSING))
+                    )
+        elif before != after:
+            differences.append(SpecDifference(name, before, after))
+    return differences
+
+
+def check_same_spec(saved: Any, current: ExperimentSpec, where: str, *, allow_stop_change: bool = False) -> None:
+    """What :meth:`ResumableTrainer.restore` checks: the checkpoint's saved spec equals ``current``.
+
+    Args:
+        saved: the :meth:`ExperimentSpec.to_dict` description stored in the checkpoint.
+        current: the spec of the trainer that restores it.
+        where: names the checkpoint in the message, e.g. ``"checkpoint runs/x/checkpoints/ippo/v000003"``.
+        allow_stop_change: ``stop`` (the budget) may differ.
+
+    Raises:
+        CheckpointError: ``saved`` is not a spec description, or differs from ``current``; the message names
+            every differing field with both values.
+    """
+    if not isinstance(saved, Mapping):
+        raise CheckpointError(f"{where}: the saved spec must be an experiment spec object, got {saved!r}")
+    differences = [d for d in spec_differences(saved, current)
+                   if not (allow_stop_change and d.field.startswith("stop."))]
+    if differences:
+        hint = ""
+        if any(d.field.startswith("stop.") for d in differences):
+            hint = " (the budget may change only with allow_stop_change=True; heron train --resume: --episodes N)"
+        raise CheckpointError(
+            f"{where} was trained with another spec: {'; '.join(map(str, differences))}{hint}"
+        )
 
 
 def make_trainer(spec: ExperimentSpec, backend: str = "manual") -> Trainer:

@@ -1,1 +1,4 @@
-"""Small helpers without a home of their own: type aliases, PNG figures, atomic files, number checks."""
+"""Small helpers without a home of their own.
+
+Type aliases, PNG figures, atomic and fsynced files, number checks, did-you-mean hints.
+"""

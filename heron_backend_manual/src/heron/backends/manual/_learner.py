@@ -102,7 +102,12 @@ class GroupLearner:
         return self.critic.predict(inputs)[:, 0] * self.return_stats.std[0] + self.return_stats.mean[0]
 
     def update(self, data: GroupData, rollout: Rollout, sigma: float) -> dict[str, float]:
-        """One actor step and ``critic_steps`` critic steps on the group's part of ``rollout``."""
+        """One actor step and ``critic_steps`` critic steps on the group's part of ``rollout``.
+
+        Returns:
+            ``policy_loss`` (the REINFORCE loss of the actor step), ``value_loss`` (of the last critic step, in
+            normalised return units) and ``grad_norm`` (the actor gradient's global norm before clipping).
+        """
         if self._acting is None:
             raise RuntimeError("call begin_rollout() before update()")
         config = self.config
@@ -144,7 +149,7 @@ class GroupLearner:
             self.critic_optimizer.step(grads)
         if config.normalize_obs:
             self.obs_stats.update(obs)
-        return {"actor_loss": loss, "critic_loss": critic_loss, "actor_grad_norm": actor_norm}
+        return {"policy_loss": loss, "value_loss": critic_loss, "grad_norm": actor_norm}
 
     # ---------------------------------------------------------------- state
     def state(self) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import numpy as np
 from heron.backends.manual._groups import PolicyGroup
 from heron.backends.manual._learner import GroupLearner
 from heron.core.errors import CheckpointError
-from heron.training.experiment import EpisodeRecord, ExperimentSpec
+from heron.training.experiment import EpisodeRecord, ExperimentSpec, check_same_spec
 from heron.utils.validation import check_number
 
 STATE_FORMAT = "heron-manual-trainer-state"
@@ -88,25 +88,19 @@ def _load_arrays(file: Path) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{file} is corrupt: {exc}") from exc
 
 
-def _check_same_run(saved: Any, spec: ExperimentSpec, where: str) -> None:
-    if not isinstance(saved, Mapping):
-        raise CheckpointError(f"{where}: the trainer state's 'spec' must be an experiment spec object, got {saved!r}")
-    current = _jsonable(spec.to_dict())
-    for key in ("algorithm", "env", "env_kwargs"):
-        if saved.get(key) != current[key]:
-            raise CheckpointError(
-                f"{where} was trained with {key}={saved.get(key)!r}, but this trainer's spec has {current[key]!r}"
-            )
-
-
 def read_trainer_state(
-    path: Path, spec: ExperimentSpec, groups: Sequence[PolicyGroup], agent_ids: Sequence[str]
+    path: Path,
+    spec: ExperimentSpec,
+    groups: Sequence[PolicyGroup],
+    agent_ids: Sequence[str],
+    allow_stop_change: bool = False,
 ) -> TrainerState:
     """Read and check the trainer state in checkpoint directory ``path`` against ``spec`` and ``groups``.
 
     Raises:
-        CheckpointError: the files are missing or corrupt, or were written for
-            another algorithm, env or set of policies.
+        CheckpointError: the files are missing or corrupt, were written for another set of policies, or with
+            another spec (see :func:`~heron.training.experiment.check_same_spec`; ``stop`` may differ only
+            with ``allow_stop_change``).
     """
     where = f"checkpoint {path}"
     meta_file, arrays_file = path / STATE_JSON, path / STATE_ARRAYS
@@ -121,7 +115,7 @@ def read_trainer_state(
         raise CheckpointError(f"{meta_file} is corrupt: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT or meta.get("format_version") != STATE_VERSION:
         raise CheckpointError(f"{meta_file} is not a {STATE_FORMAT} file of version {STATE_VERSION}")
-    _check_same_run(meta.get("spec"), spec, where)
+    check_same_spec(meta.get("spec"), spec, where, allow_stop_change=allow_stop_change)
     names = [group.name for group in groups]
     if meta.get("policies") != names or meta.get("agents") != [a for g in groups for a in g.agent_ids]:
         raise CheckpointError(
@@ -153,12 +147,36 @@ def read_trainer_state(
     return TrainerState(learners, _rng_state(meta.get("rng"), meta_file), history, env_steps)
 
 
+_RNG_KEYS = {"bit_generator", "state", "has_uint32", "uinteger"}
+
+
 def _rng_state(state: Any, meta_file: Path) -> dict[str, Any]:
-    """The saved state of the trainer's generator, checked by loading it into a fresh one."""
-    try:
-        np.random.default_rng().bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as exc:
+    """The saved state of the trainer's PCG64 generator, checked entry by entry and by loading it."""
+    problem = None
+    if not isinstance(state, dict) or set(state) != _RNG_KEYS or state["bit_generator"] != "PCG64":
+        problem = f"an object with keys {sorted(_RNG_KEYS)} and bit_generator 'PCG64'"
+    elif not isinstance(state["state"], dict) or set(state["state"]) != {"state", "inc"} or not all(
+        _is_int(value, 2**128) for value in state["state"].values()
+    ):
+        problem = "'state' must be {'state': S, 'inc': I} with integers in [0, 2**128)"
+    elif not _is_int(state["has_uint32"], 2) or not _is_int(state["uinteger"], 2**32):
+        problem = "has_uint32 must be 0 or 1 and uinteger an integer in [0, 2**32)"
+    else:
+        try:
+            np.random.default_rng().bit_generator.state = state
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:
         raise CheckpointError(
-            f"{meta_file}: 'rng' must be the state of a PCG64 generator, got {state!r} ({type(exc).__name__}: {exc})"
-        ) from exc
+            f"{meta_file}: 'rng' must be the state of a PCG64 generator ({problem}), got {_short(state)}"
+        )
     return state
+
+
+def _is_int(value: Any, limit: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -9,8 +9,15 @@ noise decays linearly over the budget in ``spec.stop``.
 Everything random comes from ``spec.seed`` through one ``SeedSequence``: the
 initial weights, the exploration noise and the seed of every training episode.
 An iteration either completes or, on ``KeyboardInterrupt``, is rolled back, so
-:meth:`ManualTrainer.save` after an interrupt writes a consistent checkpoint
-and :meth:`ManualTrainer.restore` continues exactly where it stopped.
+:meth:`ManualTrainer.save` after an interrupt (or in ``train``'s ``on_update``
+callback) writes a consistent checkpoint and :meth:`ManualTrainer.restore`
+continues exactly where it stopped: the continuation is bitwise identical to an
+uninterrupted run of the same budget.
+
+Every :class:`~heron.training.experiment.EpisodeRecord` carries the figures of
+the update that trained on its episode in ``metrics``: ``<policy>/policy_loss``,
+``<policy>/value_loss`` and ``<policy>/grad_norm`` per policy (an agent id for
+ippo, an agent class for mappo), and ``exploration_sigma``.
 """
 
 from __future__ import annotations
@@ -28,11 +35,18 @@ from heron.backends.manual._learner import GroupLearner
 from heron.backends.manual._rollout import ActFn, EnvBatch, Rollout
 from heron.backends.manual._state import read_trainer_state, trainer_state_writer
 from heron.backends.manual.config import ManualConfig
+from heron.core.errors import CheckpointError
 from heron.core.policies import Policy
 from heron.envs.builder import build_env
 from heron.portable.checkpoint import PolicyCheckpoint, check_matches_env, load_checkpoint, save_checkpoint
 from heron.training import SUMMARY_WINDOW
-from heron.training.experiment import EpisodeRecord, ExperimentSpec, ProgressCallback, TrainingResult
+from heron.training.experiment import (
+    EpisodeRecord,
+    ExperimentSpec,
+    ProgressCallback,
+    TrainingResult,
+    UpdateCallback,
+)
 
 __all__ = ["ManualTrainer"]
 
@@ -97,11 +111,18 @@ class ManualTrainer:
         return copies
 
     # ------------------------------------------------------------- training
-    def train(self, progress: ProgressCallback | None = None) -> TrainingResult:
-        """Train until ``spec.stop`` (counting episodes already trained); ``progress`` sees every episode.
+    def train(
+        self, progress: ProgressCallback | None = None, *, on_update: UpdateCallback | None = None
+    ) -> TrainingResult:
+        """Train until ``spec.stop`` (counting episodes already trained).
 
-        A ``KeyboardInterrupt`` rolls back the unfinished iteration and returns
-        the result so far with ``interrupted=True``.
+        Args:
+            progress: called with every episode's record, after the update that trained on it.
+            on_update: called after each iteration (one update), once ``progress`` has seen its episodes;
+                the trainer's state is consistent there, so :meth:`save` writes a checkpoint to resume from.
+
+        A ``KeyboardInterrupt`` rolls back the unfinished iteration (one raised in a callback leaves the
+        finished iteration in place) and returns the result so far with ``interrupted=True``.
         """
         started = time.perf_counter()
         interrupted = False
@@ -116,6 +137,8 @@ class ManualTrainer:
                 for record in records:
                     if progress is not None:
                         progress(record)
+                if on_update is not None:
+                    on_update()
         except KeyboardInterrupt:
             interrupted = True
         return TrainingResult(
@@ -129,9 +152,11 @@ class ManualTrainer:
         for learner in self.learners:
             learner.begin_rollout()
         rollout = self.batch.run(seeds, self._act_fn(sigma), record_states=self.config.centralized_critic)
+        metrics = {"exploration_sigma": sigma}
         for learner, data in zip(self.learners, rollout.groups):
-            learner.update(data, rollout, sigma)
-        return self._commit(rollout)
+            figures = learner.update(data, rollout, sigma)
+            metrics.update((f"{learner.group.name}/{key}", value) for key, value in figures.items())
+        return self._commit(rollout, metrics)
 
     def _act_fn(self, sigma: float) -> ActFn:
         def act(
@@ -141,12 +166,13 @@ class ManualTrainer:
 
         return act
 
-    def _commit(self, rollout: Rollout) -> list[EpisodeRecord]:
+    def _commit(self, rollout: Rollout, metrics: dict[str, float]) -> list[EpisodeRecord]:
         records, steps = [], self.env_steps
         for returns, length in zip(rollout.agent_returns, rollout.lengths):
             steps += length
             team = float(sum(returns.values()))
-            records.append(EpisodeRecord(len(self.history) + len(records) + 1, team, dict(returns), steps))
+            index = len(self.history) + len(records) + 1
+            records.append(EpisodeRecord(index, team, dict(returns), steps, dict(metrics)))
         self.history, self.env_steps = self.history + records, steps
         return records
 
@@ -195,20 +221,27 @@ class ManualTrainer:
         writer = trainer_state_writer(self.spec, self.groups, self.learners, self.rng, self.history, self.env_steps)
         return save_checkpoint(path, self.checkpoint(), write_extra=writer)
 
-    def restore(self, path: str | Path) -> None:
+    def restore(self, path: str | Path, *, allow_stop_change: bool = False) -> None:
         """Continue from a checkpoint :meth:`save` wrote: the next :meth:`train` goes on exactly from there.
 
-        The spec must have the same algorithm, env and env arguments as the
-        saved run; the saved random state replaces the one from ``spec.seed``.
+        The checkpoint must have been trained with this trainer's spec (env, env_kwargs, algorithm, seed,
+        hyperparams and stop); with ``allow_stop_change`` the budget ``stop`` may differ (the exploration
+        noise then decays over the new budget). The saved random state replaces the one from ``spec.seed``.
 
         Raises:
-            CheckpointError: the checkpoint is missing, corrupt, holds no trainer
-                state, or does not match this trainer's spec, env or network shapes.
+            CheckpointError: the checkpoint is missing, corrupt or holds no trainer state; or its spec differs
+                (the message names every differing field with the saved and the current value); or it does
+                not match this trainer's env or network shapes.
         """
         where = f"checkpoint {path}"
+        state = read_trainer_state(Path(path), self.spec, self.groups, self.agent_ids, allow_stop_change)
         check_matches_env(load_checkpoint(path), build_env(self.env_config), where)
-        state = read_trainer_state(Path(path), self.spec, self.groups, self.agent_ids)
-        for learner in self.learners:
-            learner.load_state(state.learners[learner.group.name], where)
+        snapshot = self._snapshot()
+        try:
+            for learner in self.learners:
+                learner.load_state(state.learners[learner.group.name], where)
+        except CheckpointError:
+            self._load_snapshot(snapshot)  # no half-restored trainer
+            raise
         self.rng.bit_generator.state = state.rng
         self.history, self.env_steps = state.history, state.env_steps
