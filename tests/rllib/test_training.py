@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ from heron.backends.rllib.learner import HeronPPOTorchLearner
 from heron.backends.rllib.module import HeronPPOTorchRLModule
 from heron.cli.main import cli
 from heron.core.errors import ConfigError
+from heron.runs.checkpoints import CheckpointSlot
+from heron.training.experiment import ExperimentSpec, make_trainer
 
 SMALL = {"train_batch_size": 200, "minibatch_size": 100, "num_epochs": 2}
 
@@ -84,6 +87,44 @@ def test_bad_numeric_hyperparameters_are_errors_naming_them(two_rooms, settings,
             make_config(two_rooms, hyperparams=settings)
     with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -1$"):
         ippo_config(two_rooms, seed=-1)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lr": "fast"}, r"^hyperparams\.lr must be a positive number, got 'fast'$"),
+        ({"lr": 0}, r"^hyperparams\.lr must be a positive number, got 0$"),
+        ({"gamma": 2}, r"^hyperparams\.gamma must be a number in \[0, 1\], got 2$"),
+        ({"lambda_": "high"}, r"^hyperparams\.lambda_ must be a number in \[0, 1\], got 'high'$"),
+        ({"clip_param": -0.2}, r"^hyperparams\.clip_param must be a positive number, got -0\.2$"),
+        ({"entropy_coeff": -1}, r"^hyperparams\.entropy_coeff must be a non-negative number, got -1$"),
+        ({"grad_clip": "none"}, r"^hyperparams\.grad_clip must be a positive number, got 'none'$"),
+        ({"num_epochs": 0}, r"^hyperparams\.num_epochs must be a positive integer, got 0$"),
+        ({"use_kl_loss": "yes"}, r"^hyperparams\.use_kl_loss must be true or false, got 'yes'$"),
+        ({"minibatch_size": 300, "train_batch_size": 200},
+         r"^hyperparams\.minibatch_size \(300\) must be at most hyperparams\.train_batch_size \(200\)"),
+        ({"lr": [[0, 1e-3]]}, r"^backend 'rllib': invalid settings: Invalid `lr` \(\[\[0, 0\.001\]\]\) specified"),
+        ({"num_env_runners": 3}, r"^hyperparams\.num_env_runners=3 needs 3 CPUs \(1 per env runner\), but the Ray "
+                                 r"cluster has 2: lower num_env_runners"),  # RLlib would wait for them forever
+    ],
+)
+def test_bad_hyperparameters_fail_when_the_trainer_is_made(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        make_trainer(ExperimentSpec(algorithm="ippo", hyperparams=settings), "rllib")
+
+
+def test_grad_clip_none_and_an_lr_schedule_are_accepted():
+    trainer = make_trainer(
+        ExperimentSpec(algorithm="mappo", hyperparams={"grad_clip": None, "lr": [[0, 1e-3], [1000, 1e-4]]}), "rllib"
+    )
+    assert trainer.config.grad_clip is None and trainer.config.lr == [[0, 1e-3], [1000, 1e-4]]
+
+
+def test_heron_train_with_a_bad_setting_prints_one_line_and_writes_no_run_folder(tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--backend", "rllib", "--set", "lr=fast", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: hyperparams.lr must be a positive number, got 'fast'"]
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_policy_mapping_to_an_unknown_module_fails_at_build_time(two_rooms):
@@ -156,28 +197,38 @@ def test_heron_train_backend_rllib_writes_a_run(tmp_path):
     with open(run / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 20 and {row["backend"] for row in rows} == {"rllib"}
-    checkpoint = run / "checkpoints" / "mappo"
-    assert (checkpoint / "rllib_checkpoint").is_dir() and (checkpoint / "portable" / "policy.json").is_file()
+    checkpoint = CheckpointSlot(run, "mappo").latest()
+    assert {"heron_rllib.json", "portable", "trainer_state.json", "trainer_state.npz", "rllib_checkpoint"} <= {
+        entry.name for entry in checkpoint.iterdir()}
     assert (run / "learning_curve.png").is_file()
 
 
-def test_heron_train_backend_rllib_repeats_its_returns_run_to_run(tmp_path):
-    """Two ``heron train`` processes with one seed give the same returns.
+NOISE = re.compile(
+    r"^\d{4}-\d\d-\d\d [\d:,]+\s+(INFO|WARNING)|Warning:|gputil|[Tt]oken authentication|Overriding environment",
+    re.MULTILINE,
+)
+"""Ray's INFO/WARNING log lines, Python warnings and the start-up noise that ``heron train`` used to print."""
+
+
+def test_heron_train_backend_rllib_repeats_its_returns_run_to_run_without_start_up_noise(tmp_path):
+    """Two ``heron train`` processes with one seed give the same returns, and print no Ray noise.
 
     Without a fixed string-hash seed RLlib's order of the four agents, and so the returns, change from
-    process to process (two hash seeds give different first returns).
+    process to process (two hash seeds give different first returns). Training both algorithms in one
+    process used to print gymnasium's "Overriding environment" warning, besides Ray's start-up lines.
     """
     env = {key: value for key, value in os.environ.items() if key != "PYTHONHASHSEED"}
     script = Path(sys.executable).with_name("heron")
     metrics = []
     for run in ("first", "second"):
         done = subprocess.run(
-            [str(script), "train", "--backend", "rllib", "--algo", "ippo", "--episodes", "10", "--seed", "3",
-             "--env-arg", "num_rooms=4", "--set", "train_batch_size=250", "--set", "num_epochs=2",
-             "--out", str(tmp_path / run)],
+            [str(script), "train", "--backend", "rllib", "--algo", "all", "--episodes", "5", "--seed", "3",
+             "--env-arg", "num_rooms=4", "--set", "train_batch_size=250", "--set", "minibatch_size=125",
+             "--set", "num_epochs=2", "--out", str(tmp_path / run)],
             capture_output=True, text=True, env=env,
         )
         assert done.returncode == 0, done.stderr[-2000:]
+        assert not NOISE.search(done.stderr), done.stderr
         (run_dir,) = (tmp_path / run).iterdir()
         metrics.append((run_dir / "metrics.csv").read_text())
     assert len(metrics[0].splitlines()) == 11

@@ -223,7 +223,7 @@ class RLlibModuleBridge(Policy):
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, agent_id: str) -> RLlibModuleBridge:
-        """The policy of ``agent_id`` in an algorithm checkpoint (``algo.save_to_path``)."""
+        """The policy of ``agent_id`` in an algorithm checkpoint (``algo.save_to_path``); unpickles: trusted only."""
         return policies_from_checkpoint(path, [agent_id])[agent_id]
 
     # ------------------------------------------------------------- acting
@@ -311,6 +311,9 @@ def policies_from_algorithm(algo: Any, agent_ids: list[str] | None = None) -> di
 
 def policies_from_checkpoint(path: str | Path, agent_ids: list[str] | None = None) -> dict[str, RLlibModuleBridge]:
     """``{agent_id: RLlibModuleBridge}`` from an algorithm checkpoint, without building the algorithm.
+
+    This unpickles RLlib's files, which runs whatever code they name: use it only on checkpoints you
+    trust (:func:`heron.backends.rllib.load_policies` reads a trainer's portable export as data instead).
 
     Raises:
         CheckpointError: if ``path`` is not an RLlib algorithm checkpoint.

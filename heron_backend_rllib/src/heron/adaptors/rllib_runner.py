@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from ray.rllib.callbacks.utils import make_callback
 from ray.rllib.core import COMPONENT_ENV_TO_MODULE_CONNECTOR, COMPONENT_MODULE_TO_ENV_CONNECTOR
@@ -83,6 +84,8 @@ EVENT_DRIVEN_KEY = "heron_event_driven"
 """The algorithm-config attribute :meth:`HeronEnvRunner.evaluation_config` sets, and the metrics key."""
 _SETUP_ERROR_KEY = "__heron_setup_error__"
 """What a remote runner that could not set up returns from ``get_spaces()``: ``{_SETUP_ERROR_KEY: error}``."""
+_RLLIB_ENV_ID = "rllib-multi-agent-env-v0"
+"""The gymnasium id under which ``MultiAgentEnvRunner.make_env`` registers the env of every runner it builds."""
 
 
 # Not in __all__ but keeps its name: it is stored in the algorithm config, which RLlib checkpoints pickle.
@@ -197,6 +200,11 @@ class HeronEnvRunner(MultiAgentEnvRunner):
         """This runner's event-driven settings (``None``: it samples step by step)."""
         settings = getattr(self.config, EVENT_DRIVEN_KEY, None)
         return settings if self.config.in_evaluation else None
+
+    def make_env(self) -> None:
+        """RLlib's ``make_env``; the previous runner's registration is removed first (no "Overriding" warning)."""
+        gym.registry.pop(_RLLIB_ENV_ID, None)
+        super().make_env()
 
     def assert_healthy(self) -> None:
         """Healthy, or set up with an error that :meth:`get_spaces` hands to the driver."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,14 @@ def _loader(backend_spec: BackendSpec, run_dir: Path, allow_pickle: bool) -> Cal
         )
     click.echo(f"Warning: --allow-pickle unpickles {backend_spec.name!r} checkpoint files in {run_dir}, which runs "
                "code from that folder: use it only on run folders you trust.", err=True)
-    return backend_spec.load_pickled
+    load_pickled = backend_spec.load_pickled
+
+    def load_trusted(path: Path) -> Mapping[str, Policy]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the backend's own warning repeats the line above
+            return load_pickled(path)
+
+    return load_trusted
 
 
 def _parse_values(text: str, option: str) -> list[float]:

@@ -280,14 +280,27 @@ class _Session:
             if not extra:
                 console.print(f"The {self.backend!r} trainer takes no on_update callback: {spec.algorithm} is "
                               "checkpointed only at the end of training.")
+            note = getattr(trainer, "budget_note", None)  # e.g. RLlib: whole iterations train more episodes
+            if note:
+                console.print(f"{spec.algorithm}: {note}")
             started = time.perf_counter()
-            result = trainer.train(progress=on_episode, **extra)
-            for record in result.episodes:  # those an interrupt kept from the progress callback
-                on_episode(record)
-            experiment.wall_time_s = time.perf_counter() - started
-            if done["episodes"] or experiment.restored:
-                save(finished=not result.interrupted)
+            try:
+                result = trainer.train(progress=on_episode, **extra)
+                for record in result.episodes:  # those an interrupt kept from the progress callback
+                    on_episode(record)
+                experiment.wall_time_s = time.perf_counter() - started
+                if done["episodes"] or experiment.restored:
+                    save(finished=not result.interrupted)
+            finally:
+                _close(trainer)
         return result.interrupted
+
+
+def _close(trainer: Trainer) -> None:
+    """Release what the trainer holds (RLlib: its env runners' CPUs, which the next experiment needs)."""
+    close = getattr(trainer, "close", None)
+    if callable(close):
+        close()
 
 
 def _write_checkpoint(trainer: Trainer, path: Path, state: dict[str, Any]) -> None:

@@ -4,7 +4,9 @@
 * :class:`HeronPPOTorchRLModule`: the actor-critic module with a centralized critic option;
 * :func:`export_policies`: the portable numpy checkpoint of the trained policies (a trained RLModule as a
   HERON policy is :class:`heron.adaptors.rllib_module_bridge.RLlibModuleBridge`);
-* :class:`RLlibTrainer`: the backend behind ``make_trainer(spec, "rllib")`` and ``heron train --backend rllib``.
+* :class:`RLlibTrainer`: the backend behind ``make_trainer(spec, "rllib")`` and ``heron train --backend rllib``;
+  :func:`load_policies` (data only) and :func:`load_pickled` (RLlib's pickles: runs code) read what it saves;
+* :func:`ensure_ray`: start Ray or connect to a cluster (``RAY_ADDRESS``), with an error instead of a hang.
 
 Names are imported on first access, so importing the package (as the plugin system does) does not
 import Ray or PyTorch.
@@ -19,8 +21,11 @@ __all__ = [
     "HeronPPOTorchLearner",
     "HeronPPOTorchRLModule",
     "RLlibTrainer",
+    "ensure_ray",
     "export_policies",
     "ippo_config",
+    "load_pickled",
+    "load_policies",
     "mappo_config",
 ]
 
@@ -28,8 +33,11 @@ _WHERE = {
     "HeronPPOTorchLearner": "learner",
     "HeronPPOTorchRLModule": "module",
     "RLlibTrainer": "trainer",
+    "ensure_ray": "cluster",
     "export_policies": "export",
     "ippo_config": "configs",
+    "load_pickled": "checkpoint",
+    "load_policies": "checkpoint",
     "mappo_config": "configs",
 }
 

@@ -95,9 +95,26 @@ HYPERPARAMETERS: tuple[str, ...] = (
 _COUNTS: dict[str, int] = {  # the settings HERON reads as integers -> their minimum (minibatch_size may be None)
     "train_batch_size": 1,
     "minibatch_size": 1,
+    "num_epochs": 1,
     "num_env_runners": 0,
     "num_envs_per_env_runner": 1,
 }
+_POSITIVE = {"minimum": 0, "exclusive_minimum": True}
+_RANGES: dict[str, dict[str, Any]] = {  # the float settings -> their check_number bounds
+    "lr": _POSITIVE,
+    "gamma": {"minimum": 0, "maximum": 1},
+    "lambda_": {"minimum": 0, "maximum": 1},
+    "clip_param": _POSITIVE,
+    "entropy_coeff": {"minimum": 0},
+    "vf_loss_coeff": {"minimum": 0},
+    "grad_clip": _POSITIVE,
+    "vf_clip_param": _POSITIVE,
+    "vf_huber_delta": _POSITIVE,
+}
+_SCHEDULES = ("lr", "entropy_coeff")
+"""Settings that may also be RLlib schedules, ``[[timestep, value], ...]`` (RLlib checks them)."""
+_UNBOUNDED = {"grad_clip": None, "vf_clip_param": float("inf")}
+"""Settings whose "off" value is accepted as such: no gradient clipping, no value-loss clipping."""
 
 
 # The two mapping functions are not in __all__ but keep their names: RLlib checkpoints pickle the config, and
@@ -122,9 +139,18 @@ def _settings(hyperparams: Mapping[str, Any] | None) -> dict[str, Any]:
         if key == "minibatch_size" and settings[key] is None:
             continue  # the whole batch is one minibatch
         settings[key] = check_number(settings[key], f"hyperparams.{key}", minimum=minimum, integer=True)
-    settings["vf_huber_delta"] = check_number(
-        settings["vf_huber_delta"], "hyperparams.vf_huber_delta", minimum=0, exclusive_minimum=True
-    )
+    for key, bounds in _RANGES.items():
+        value = settings[key]
+        if (key in _SCHEDULES and isinstance(value, list)) or (key in _UNBOUNDED and value == _UNBOUNDED[key]):
+            continue
+        settings[key] = check_number(value, f"hyperparams.{key}", **bounds)
+    if settings["minibatch_size"] is not None and settings["minibatch_size"] > settings["train_batch_size"]:
+        raise ConfigError(
+            f"hyperparams.minibatch_size ({settings['minibatch_size']}) must be at most hyperparams.train_batch_size "
+            f"({settings['train_batch_size']}): RLlib splits each batch into minibatches"
+        )
+    if not isinstance(settings["use_kl_loss"], bool):
+        raise ConfigError(f"hyperparams.use_kl_loss must be true or false, got {settings['use_kl_loss']!r}")
     return settings
 
 
@@ -151,7 +177,7 @@ def _base_config(
             learner_class=HeronPPOTorchLearner,
             learner_config_dict={"vf_huber_delta": settings["vf_huber_delta"]},
         )
-        .debugging(seed=seed)
+        .debugging(seed=seed, log_sys_usage=False)  # HERON reads no system metrics (and gputil is absent)
     )
     return config
 
