@@ -383,7 +383,8 @@ def test_unknown_env_argument_lists_the_arguments_and_errors_inside_make_config_
     from heron.training import EnvSpec, make_env_config, register_env, registry
 
     monkeypatch.setattr(registry, "_runtime", {})
-    with pytest.raises(ConfigError, match=r"does not take arguments \{'rooms': 3\}.*its arguments are \['num_rooms'"):
+    with pytest.raises(ConfigError, match=r"has no argument 'rooms' \(did you mean 'num_rooms'\?\); its arguments are: "
+                                          r"num_rooms=2"):
         make_env_config("thermostat", rooms=3)
 
     def broken_config(size=2):
