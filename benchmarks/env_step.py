@@ -191,6 +191,13 @@ def step_figures(times: list[float], plain_times: list[float]) -> tuple[str, str
             f"{median_ratio(times, plain_times):.2f}", f"{min(times) / min(plain_times):.2f}")
 
 
+def agent_counts(stepper_env: BaseEnv | None) -> str:
+    """``"all (acting)"`` agents of a measured side (the plain function: its two rooms)."""
+    if stepper_env is None:
+        return "2 (2)"
+    return f"{len(stepper_env.all_agents)} ({len(stepper_env.possible_agents)})"
+
+
 def report(quick: bool = False) -> str:
     agent_steps, repeats = (2000, 10) if quick else (2000, 60)
     check_same_dynamics()
@@ -198,14 +205,17 @@ def report(quick: bool = False) -> str:
         [env_stepper(2), env_stepper(2, dict_contract_simulation), env_stepper(2, upstream=True), plain_stepper(2)],
         agent_steps // 2, repeats,
     )
+    counts = [agent_counts(env) for env in (None, thermostat_env(2), thermostat_env(2), upstream_style_env(2))]
     overhead = markdown_table(
-        ["two-room step", "us/step (median)", "us/step (best chunk)", "ratio to plain (median of per-chunk ratios)",
-         "ratio of best chunks"],
-        [("plain Python function", *step_figures(plain_times, plain_times)),
-         ("DefaultHeronEnv.step, built-in thermostat (in-place simulation)", *step_figures(env_times, plain_times)),
-         ("DefaultHeronEnv.step, the same with a dict-contract simulation", *step_figures(dict_times, plain_times)),
+        ["two-room step", "agents (acting)", "us/step (median)", "us/step (best chunk)",
+         "ratio to plain (median of per-chunk ratios)", "ratio of best chunks"],
+        [("plain Python function", counts[0], *step_figures(plain_times, plain_times)),
+         ("DefaultHeronEnv.step, built-in thermostat (in-place simulation)", counts[1],
+          *step_figures(env_times, plain_times)),
+         ("DefaultHeronEnv.step, the same with a dict-contract simulation", counts[2],
+          *step_figures(dict_times, plain_times)),
          ("DefaultHeronEnv.step, the same written upstream's way (overrides, dict simulation, coordinator)",
-          *step_figures(upstream_times, plain_times))],
+          counts[3], *step_figures(upstream_times, plain_times))],
     )
     rows = []
     for rooms in (2, 10, 100, 1000):

@@ -267,14 +267,14 @@ def test_a_reward_that_is_not_a_finite_number_names_the_agent_and_the_value(env,
         env.step({"room_a": [0.0], "room_b": [0.0]})
 
 
-def test_simulation_producing_nan_names_agent_and_feature():
+def test_simulation_producing_nan_names_agent_feature_and_field():
     def broken(states):
         states["room_b"]["RoomTempFeature"]["temperature"] = float("nan")
         return states
 
     env = build_env({**thermostat_config(), "simulation": broken})
     env.reset(seed=0)
-    with pytest.raises(SimulationError, match="agent 'room_b' feature 'RoomTempFeature' holds NaN"):
+    with pytest.raises(SimulationError, match="agent 'room_b' feature 'RoomTempFeature' field 'temperature' holds NaN"):
         env.step({"room_a": [0.0], "room_b": [0.0]})
 
 

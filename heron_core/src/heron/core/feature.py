@@ -20,6 +20,17 @@ Example::
 A subclass may override ``set_values(self, **fields)`` to validate or clip
 what it is given: HERON writes simulation results through that method,
 always with keyword arguments.
+
+In an env, every field keeps the kind of value it held when the env was
+built, and the env checks it after every reset and step (whoever wrote it:
+``apply_action``, the simulation, ``on_reset``): a scalar field holds one real
+number (``bool``, ``int``, ``float`` or a numpy scalar, read as a float; never
+an array, not even of one element, nor a string, ``None`` or a complex
+number), an array field (a numpy array, list, tuple or dict of numbers) holds
+the same count of numbers, and no field holds NaN or infinity. A wrong value
+is a :class:`~heron.core.errors.SimulationError` naming the agent, feature and
+field, what was expected and what it holds. Outside an env nothing checks
+what a feature holds until its :meth:`Feature.vector` is read.
 """
 
 from __future__ import annotations

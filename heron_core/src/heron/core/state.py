@@ -38,9 +38,14 @@ class State:
         features: Feature instances, as a list or as ``{feature_name: feature}``.
         upper_id: the id of the owner's direct superior, when known: who sees
             its ``"upper_level"`` features (see :meth:`observed_by`).
+
+    ``state.features`` is ``{feature_name: feature}``. Assigning it a list or a
+    dict of features checks them and keys them by name; reading it is a plain
+    attribute read (agents read it on every step).
     """
 
     level: ClassVar[int | None] = None
+    features: dict[str, Feature]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -77,13 +82,13 @@ class State:
             raise ConfigError(f"{cls.__name__} of {self.owner_id!r}: owner_level must be >= 1, got {level}")
         return level
 
-    @property
-    def features(self) -> dict[str, Feature]:
-        """``{feature_name: feature}``."""
-        return self._features
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "features":
+            value = self._checked_features(value)
+        object.__setattr__(self, name, value)
 
-    @features.setter
-    def features(self, features: Mapping[str, Feature] | Iterable[Feature]) -> None:
+    def _checked_features(self, features: Mapping[str, Feature] | Iterable[Feature]) -> dict[str, Feature]:
+        """``{feature_name: feature}`` of ``features`` (a list, or a dict keyed by feature name), checked."""
         where = f"agent {self.owner_id!r}"
         if isinstance(features, Mapping):
             for key, feature in features.items():
@@ -94,8 +99,7 @@ class State:
                         f"{where}: features[{key!r}] holds feature {feature.feature_name!r}; key features by "
                         "their feature_name (give an instance another name with set_feature_name)"
                     )
-            self._features = dict(features)
-            return
+            return dict(features)
         if isinstance(features, (Feature, str)) or not isinstance(features, Iterable):
             raise ConfigError(f"{where}: features must be a list of Feature instances, got {features!r}")
         out: dict[str, Feature] = {}
@@ -108,17 +112,17 @@ class State:
                     "give one another name with set_feature_name"
                 )
             out[feature.feature_name] = feature
-        self._features = out
+        return out
 
     # ------------------------------------------------------------ reading
     def vector(self) -> np.ndarray:
         """All features flattened, in order (float64)."""
-        parts = [feature.vector() for feature in self._features.values()]
+        parts = [feature.vector() for feature in self.features.values()]
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """``{feature_name: vector}``: what ``compute_local_reward`` receives."""
-        return {name: feature.vector() for name, feature in self._features.items()}
+        return {name: feature.vector() for name, feature in self.features.items()}
 
     def observed_by(self, requestor_id: str, requestor_level: int) -> dict[str, np.ndarray]:
         """``{feature_name: float32 vector}`` of the features ``requestor_id`` may observe.
@@ -127,7 +131,7 @@ class State:
         """
         return {
             name: feature.vector().astype(np.float32)
-            for name, feature in self._features.items()
+            for name, feature in self.features.items()
             if feature.is_observable_by(requestor_id, requestor_level, self.owner_id, self.owner_level, self.upper_id)
         }
 
@@ -137,11 +141,11 @@ class State:
 
         This is how the env writes simulation results, so a feature's ``set_values`` override is honoured.
         """
-        if not isinstance(updates, (dict, Mapping)):
+        if type(updates) is not dict and not isinstance(updates, Mapping):
             raise SimulationError(
                 f"agent {self.owner_id!r}: expected a {{feature_name: {{field: value}}}} dict, got {updates!r}"
             )
-        features = self._features
+        features = self.features
         for name, fields in updates.items():
             feature = features.get(name)
             if feature is None:
@@ -161,19 +165,19 @@ class State:
 
     def update_feature(self, feature_name: str, **values: Any) -> None:
         """``set_values(**values)`` on the feature named ``feature_name``."""
-        feature = self._features.get(feature_name)
+        feature = self.features.get(feature_name)
         if feature is None:
             raise self._unknown_feature(feature_name)
         feature.set_values(**values)
 
     def _unknown_feature(self, name: str) -> SimulationError:
         return SimulationError(
-            f"agent {self.owner_id!r} has no feature {name!r}; its features are {list(self._features)}"
+            f"agent {self.owner_id!r} has no feature {name!r}; its features are {list(self.features)}"
         )
 
     def reset(self, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Reset every feature to its declared defaults, then apply ``overrides`` as :meth:`update` does."""
-        for feature in self._features.values():
+        for feature in self.features.values():
             feature.reset()
         if overrides is not None:
             self.update(overrides)
@@ -185,7 +189,7 @@ class State:
         With ``include_metadata``: ``{"_owner_id", "_owner_level", "_state_type",
         "features"}``, what :meth:`from_dict` reads back.
         """
-        features = {name: feature.values() for name, feature in self._features.items()}
+        features = {name: feature.values() for name, feature in self.features.items()}
         if not include_metadata:
             return features
         return {
@@ -231,7 +235,7 @@ class State:
         return found
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.owner_id!r}, level={self.owner_level}, features={list(self._features)})"
+        return f"{type(self).__name__}({self.owner_id!r}, level={self.owner_level}, features={list(self.features)})"
 
 
 _STATE_CLASSES[State.__name__] = State

@@ -1,19 +1,86 @@
-"""Precomputed observation layout: who sees which slice of the state vector.
+"""Precomputed state layout: which field fills which entries of the state vector, and who sees which slice.
 
-Visibility is resolved once when the env is built, so a step only gathers
-precomputed index arrays from one flat state vector.
+Visibility and every field's shape are resolved once when the env is built,
+so a step only reads the fields, checks them against their :class:`FieldSpec`
+and gathers precomputed index arrays from one flat state vector.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Real
+from typing import Any
 
 import numpy as np
 
 from heron.agents.base import Agent
 from heron.agents.constants import SYSTEM_LEVEL
+from heron.core._flatten import collect_into, flatten
+from heron.core.errors import ObservationError
 from heron.core.feature import Feature
+
+#: Scalar values a scalar field may hold (numpy's floats and ints are ``Real``; complex numbers are not).
+SCALAR_TYPES = (Real, np.bool_)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one feature field must go on holding: the kind of value it held when the env was built.
+
+    ``size`` is ``None`` for a scalar field (one real number: ``bool``, ``int``, ``float`` or a numpy
+    scalar, never an array), else the fixed count of numbers its array, list or dict flattens to.
+    """
+
+    agent_id: str
+    feature_name: str
+    field_name: str
+    size: int | None
+    built_as: str
+
+    @classmethod
+    def of(cls, agent_id: str, feature: Feature, field_name: str) -> FieldSpec:
+        """The spec of ``feature.field_name`` from its current value (raises if it is not numeric)."""
+        value = getattr(feature, field_name)
+        if isinstance(value, SCALAR_TYPES):
+            return cls(agent_id, feature.name, field_name, None, type(value).__name__)
+        size = flatten(value, f"{feature.name}.{field_name}").size
+        shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else f" of {size} numbers"
+        return cls(agent_id, feature.name, field_name, size, type(value).__name__ + shape)
+
+    @property
+    def expected(self) -> str:
+        """What the field must hold, for error messages."""
+        if self.size is None:
+            return f"a real number (the field held a {self.built_as} when the env was built)"
+        return f"{self.size} numbers (the field held a {self.built_as} when the env was built)"
+
+    def collect(self, value: Any, out: list[float]) -> str | None:
+        """Append the numbers of ``value`` to ``out``; what ``value`` is when it does not fit, else ``None``."""
+        if self.size is None:
+            if not isinstance(value, SCALAR_TYPES):
+                return describe(value)
+            out.append(float(value))
+            return None
+        if isinstance(value, SCALAR_TYPES):
+            return describe(value)
+        start = len(out)
+        try:
+            collect_into(value, "", out)
+        except ObservationError as exc:
+            return f"{describe(value)}, not all numbers ({exc})"
+        if len(out) - start != self.size:
+            return f"{describe(value)}, {len(out) - start} numbers"
+        return None
+
+
+def describe(value: Any, limit: int = 200) -> str:
+    """``value``'s repr (cut at ``limit`` characters) and its type, e.g. ``array([1., 2.]) (ndarray of shape (2,))``."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+    return f"{text} ({type(value).__name__}{shape})"
 
 
 @dataclass(frozen=True)
@@ -69,20 +136,26 @@ class StateLayout:
 
     def __init__(self, agents: Sequence[Agent]) -> None:
         self.slots: list[FeatureSlot] = []
+        self.features: list[Feature] = []
+        self.fields: list[tuple[Feature, str]] = []  # (feature, field name) in state order
+        self.field_specs: list[FieldSpec] = []  # the same order
         slots_by_agent: dict[str, list[FeatureSlot]] = {}
         start = 0
         for agent in agents:
             slots_by_agent[agent.agent_id] = []
             for name, feature in agent.state.features.items():
-                slot = FeatureSlot(agent.agent_id, name, start, start + feature.dim)
+                specs = [FieldSpec.of(agent.agent_id, feature, field) for field in feature.field_names]
+                size = sum(1 if spec.size is None else spec.size for spec in specs)
+                slot = FeatureSlot(agent.agent_id, name, start, start + size)
                 start = slot.stop
                 self.slots.append(slot)
                 slots_by_agent[agent.agent_id].append(slot)
+                self.features.append(feature)
+                self.fields += [(feature, field) for field in feature.field_names]
+                self.field_specs += specs
         self.size = start
-        self.features = [feature for agent in agents for feature in agent.state.features.values()]
-        self.fields: list[tuple[Feature, str]] = [  # (feature, field name) in state order
-            (feature, name) for feature in self.features for name in feature.field_names
-        ]
+        #: Whether every field is a scalar: then a state of plain floats and ints needs no per-field check.
+        self.all_scalar = all(spec.size is None for spec in self.field_specs)
         self.global_entries: tuple[tuple[str, slice], ...] = tuple(
             (slot.key, slice(slot.start, slot.stop))
             for slot, feature in zip(self.slots, self.features)

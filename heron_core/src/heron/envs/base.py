@@ -9,7 +9,9 @@ One synchronous step:
 3. the simulation advances the plant: :meth:`~BaseEnv.global_state_to_env_state`
    turns the agents' state into the plant's, :meth:`~BaseEnv.run_simulation`
    maps it to the next one, :meth:`~BaseEnv.env_state_to_global_state` turns
-   that back, and the result is written into the features;
+   that back, and the result is written into the features; every field is
+   then checked against the kind of value it held when the env was built
+   (see :mod:`heron.core.feature`);
 4. rewards are computed bottom-up (field agents, coordinators, system);
 5. observations are gathered from the new state.
 
@@ -49,13 +51,13 @@ import numpy as np
 
 from heron.agents._context import add_agent_note
 from heron.agents.base import Agent
-from heron.core._flatten import collect_into
+from heron.core._flatten import flatten
 from heron.core.errors import ActionError, ConfigError, EnvNotResetError, SimulationError, UnknownAgentError
 from heron.core.feature import IMMUTABLE_FIELD_TYPES
 from heron.core.observation import Observation, check_observation_mode
 from heron.core.policies import Policy
 from heron.envs._hierarchy import acting_ids, link_agents
-from heron.envs._layout import StateLayout
+from heron.envs._layout import FieldSpec, StateLayout, describe
 from heron.envs.simulation import AgentStates
 from heron.utils.validation import check_number
 
@@ -67,6 +69,9 @@ __all__ = ["DEFAULT_MAX_STEPS", "BaseEnv"]
 DEFAULT_MAX_STEPS = 50
 
 _AGENT_STATE_KEYS = frozenset({"features", "_owner_id", "_owner_level", "_state_type"})
+
+_LISTED = 5  # fields named in one state error
+_FLOAT32 = np.dtype(np.float32)  # a dtype instance: astype skips looking it up on every state read
 
 
 class BaseEnv(ABC):
@@ -109,9 +114,8 @@ class BaseEnv(ABC):
         agents = link_agents(agents or [], coordinator_agents or [], hierarchy, where)
         self.all_agents: dict[str, Agent] = {agent.agent_id: agent for agent in agents}
         self.possible_agents: list[str] = acting_ids(agents, agent_ids, where)
-        self.agents: list[str] = []
-        self._active: frozenset[str] = frozenset()
         self._layout = StateLayout(agents)
+        self._states = {agent.agent_id: agent.state for agent in agents}  # where the simulation's results go
         self._features_by_agent = [(a.agent_id, a.state.features) for a in agents if a.state.features]
         self._copy_plan = [(aid, [(name, f, f.field_names) for name, f in features.items()])
                            for aid, features in self._features_by_agent]
@@ -125,15 +129,17 @@ class BaseEnv(ABC):
             for aid, view in self._layout.views.items()
         }
         self._has_pre_step = type(self).pre_step is not BaseEnv.pre_step
+        # When every field is a scalar, a state read goes through the fields once without a per-field spec check.
+        self._plain_fields = self._layout.fields if self._layout.all_scalar else []
         index = self._layout.global_index
         self._global_is_all = isinstance(index, slice) and index == slice(0, self._layout.size)  # no slicing then
-        self._obs_views = {aid: (view.local, view.local_index) for aid, view in self._layout.views.items()}
         # The default reward (the sum of the subordinates' rewards, just computed) is summed inline.
         self._reward_inputs = [
             (aid, agent, self._own_states[aid],
              None if _overrides(agent, "compute_local_reward") else tuple(agent.subordinates))
             for aid, agent in self.all_agents.items()
         ]
+        self._set_active([])
         # The float32 state observations are cut from: a new read-only array on every read (snapshots).
         self._state32 = np.zeros(self._layout.size, dtype=np.float32)
         self.step_count = 0
@@ -141,7 +147,7 @@ class BaseEnv(ABC):
         self.jitter_seed: int | None = None
         self._agent_policies: dict[str, Policy] | None = None
         self._needs_reset = True
-        self._read_state()
+        self._read_state("when the env was built")
 
     # ------------------------------------------------------------- spaces
     def action_space(self, agent_id: str) -> gym.Space:
@@ -209,7 +215,7 @@ class BaseEnv(ABC):
         self.timestamp = 0.0
         self._set_active(self.possible_agents)
         self._needs_reset = False
-        self._read_state()
+        self._read_state("after reset (the construction values, then on_reset)")
         return {aid: self.observe(aid) for aid in self.agents}, {aid: {} for aid in self.agents}
 
     @property
@@ -237,22 +243,24 @@ class BaseEnv(ABC):
         truncated_all = self.step_count >= self.max_steps
         active = self.agents
         state32, global_entries, global_vector = self._state32, self._layout.global_entries, self._global_vector
-        from_state, timestamp, views = Observation.from_state, self.timestamp, self._obs_views
+        from_state, timestamp = Observation.from_state, self.timestamp
         observations: dict[str, Observation] = {}
         rewards: dict[str, float] = {}
         infos: dict[str, dict[str, Any]] = {}
-        for aid in active:  # what observe(aid) returns, without its lookups
-            local, local_index = views[aid]
+        for aid, local, local_index in self._obs_inputs:  # what observe(aid) returns, without its lookups
             observations[aid] = from_state((state32, local, global_entries), timestamp, state32[local_index],
                                            global_vector)
             rewards[aid] = all_rewards[aid]
             infos[aid] = {}
-        terminated = self._terminations(active)
-        if any(terminated.values()):
+        if truncated_all:
+            truncations = dict.fromkeys(active, True)
+            truncations["__all__"] = True
+        else:
+            truncations = {**self._none_done}
+        terminated = self._terminations()
+        if True in terminated.values():
             self._set_active([aid for aid in active if not terminated[aid]])
         terminated["__all__"] = not self.agents
-        truncations = dict.fromkeys(active, truncated_all)
-        truncations["__all__"] = truncated_all
         self._needs_reset = truncated_all or not self.agents
         return observations, rewards, terminated, truncations, infos
 
@@ -425,15 +433,15 @@ class BaseEnv(ABC):
                 f"env {self.env_id!r}: the simulation must return the agent_states dict "
                 f"{{agent_id: {{feature: {{field: value}}}}}}, got {type(agent_states).__name__}"
             )
-        all_agents = self.all_agents
+        states = self._states
         for aid, agent_state in agent_states.items():
-            agent = all_agents.get(aid)
-            if agent is None:
+            state = states.get(aid)
+            if state is None:
                 raise SimulationError(
                     f"env {self.env_id!r}: the simulation returned unknown agent {aid!r}; "
-                    f"agents are {list(all_agents)}"
+                    f"agents are {list(self.all_agents)}"
                 )
-            agent.state.update(agent_state)
+            state.update(agent_state)
 
     def compute_rewards(self) -> dict[str, float]:
         """Every agent's reward for the current state, bottom-up (stored as ``agent.last_reward``)."""
@@ -464,13 +472,14 @@ class BaseEnv(ABC):
             raise
         return rewards
 
-    def _terminations(self, agent_ids: Sequence[str]) -> dict[str, bool]:
-        terminated: dict[str, bool] = {}
+    def _terminations(self) -> dict[str, bool]:
+        """``{agent_id: is_terminated(local_state)}`` of the acting agents, then ``"__all__": False``."""
+        terminated = {**self._none_done}
         agent = None
         try:
-            for aid in agent_ids:
-                agent = self.all_agents[aid]
-                terminated[aid] = bool(agent.is_terminated(self._own_states[aid]))
+            for aid, agent, local_state in self._active_inputs:
+                if agent.is_terminated(local_state):
+                    terminated[aid] = True
         except Exception as exc:
             add_agent_note(exc, agent, "is_terminated(local_state)")
             raise
@@ -502,13 +511,14 @@ class BaseEnv(ABC):
         What each feature's ``values()`` returns, read without a method call per feature (a hot path).
         """
         state: AgentStates = {}
+        immutable = IMMUTABLE_FIELD_TYPES
         for aid, features in self._copy_plan:
-            agent_state = state[aid] = {}
+            state[aid] = agent_state = {}
             for name, feature, field_names in features:
-                values = agent_state[name] = {}
+                agent_state[name] = values = {}
                 for field_name in field_names:
                     value = getattr(feature, field_name)
-                    values[field_name] = value if type(value) in IMMUTABLE_FIELD_TYPES else copy.deepcopy(value)
+                    values[field_name] = value if type(value) in immutable else copy.deepcopy(value)
         return state
 
     def close(self) -> None:
@@ -525,37 +535,71 @@ class BaseEnv(ABC):
         )
 
     def _set_active(self, agent_ids: Sequence[str]) -> None:
+        """Make ``agent_ids`` the acting agents, with what a step needs of each of them precomputed."""
         self.agents = list(agent_ids)
         self._active = frozenset(agent_ids)
+        views = self._layout.views
+        self._active_inputs = [(aid, self.all_agents[aid], self._own_states[aid]) for aid in agent_ids]
+        self._obs_inputs = [(aid, views[aid].local, views[aid].local_index) for aid in agent_ids]
+        self._none_done = {**dict.fromkeys(agent_ids, False), "__all__": False}  # copied for each step's flags
 
-    def _read_state(self) -> None:
-        values: list[float] = []
-        for feature, name in self._layout.fields:
+    def _read_state(self, after: str = "after the step's apply_action and simulation") -> None:
+        """Read every feature field into the state vectors (``after``: when, for error messages).
+
+        Every field must still hold what its :class:`~heron.envs._layout.FieldSpec` says (a number in a
+        scalar field, the same count of numbers in an array field), and only finite numbers.
+        """
+        values: list[Any] = []
+        for feature, name in self._plain_fields:
             value = getattr(feature, name)
             if type(value) is float or type(value) is int:
                 values.append(value)
             else:
-                collect_into(value, f"{feature.name}.{name}", values)
-        if len(values) != self._layout.size or not (math.isfinite(sum(values)) or np.isfinite(values).all()):
-            self._raise_state_error()
+                break
+        if len(values) != self._layout.size:  # not all plain numbers in scalar fields: check every field
+            values = self._checked_numbers(after)
+        if not math.isfinite(sum(values)) and not np.isfinite(values).all():
+            raise self._non_finite_error(after)
         self._state_buffer[:] = values
-        state32 = self._state_buffer.astype(np.float32)
-        state32.setflags(write=False)
+        state32 = self._state_buffer.astype(_FLOAT32)
+        state32.setflags(False)  # write=False, passed positionally: half the cost of the keyword call
         self._state32 = state32
         self._global_vector = state32 if self._global_is_all else state32[self._layout.global_index]
 
-    def _raise_state_error(self) -> None:
-        for slot, feature in zip(self._layout.slots, self._layout.features):
-            vector = feature.vector()
-            where = f"env {self.env_id!r}: agent {slot.agent_id!r} feature {slot.feature_name!r}"
-            if vector.size != slot.stop - slot.start:
-                raise SimulationError(
-                    f"{where} now flattens to {vector.size} values, expected {slot.stop - slot.start}; "
-                    "feature sizes are fixed when the env is built"
-                )
-            if not np.isfinite(vector).all():
-                raise SimulationError(f"{where} holds NaN or infinity: {feature.values()}")
-        raise AssertionError("state error without a culprit")  # pragma: no cover
+    def _checked_numbers(self, after: str) -> list[float]:
+        """The numbers of every field (in state order), after checking each field against its spec."""
+        numbers: list[float] = []
+        problems: list[str] = []
+        for (feature, name), spec in zip(self._layout.fields, self._layout.field_specs):
+            problem = spec.collect(getattr(feature, name), numbers)
+            if problem is not None:
+                problems.append(f"{self._field_where(spec)} holds {problem} {after}; expected {spec.expected}")
+        if problems:
+            raise _state_error(problems)
+        return numbers
+
+    def _non_finite_error(self, after: str) -> SimulationError:
+        """The error naming the fields holding NaN or infinity."""
+        problems = []
+        for (feature, name), spec in zip(self._layout.fields, self._layout.field_specs):
+            value = getattr(feature, name)
+            if not np.isfinite(flatten(value, name)).all():
+                problems.append(f"{self._field_where(spec)} holds NaN or infinity {after}: {describe(value)}; "
+                                "expected finite numbers")
+        return _state_error(problems)
+
+    def _field_where(self, spec: FieldSpec) -> str:
+        return f"env {self.env_id!r}: agent {spec.agent_id!r} feature {spec.feature_name!r} field {spec.field_name!r}"
+
+
+def _state_error(problems: list[str]) -> SimulationError:
+    """One error naming every field that does not fit, one a line (up to ``_LISTED``).
+
+    A simulation spreads one agent's wrong value to the others: the agent named first is not always
+    the one that wrote it.
+    """
+    more = f"\n(and {len(problems) - _LISTED} more)" if len(problems) > _LISTED else ""
+    return SimulationError("\n".join(problems[:_LISTED]) + more)
 
 
 def _overrides(agent: Agent, method: str) -> bool:

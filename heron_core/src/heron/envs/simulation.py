@@ -9,7 +9,9 @@ agents' live :class:`~heron.core.feature.Feature` objects as read-only
 mappings ``{agent_id: {feature_name: feature}}``, sets their fields directly
 and returns ``None``. It skips the copy and the write-back, which is most of
 what the env spends on the simulation. Either way the env checks the new
-state (feature sizes fixed at build time, no NaN or infinity).
+state: every field keeps the kind of value it held when the env was built (one
+real number in a scalar field, never an array; the same count of numbers in an
+array field) and holds no NaN or infinity (see :mod:`heron.core.feature`).
 
 Example::
 
