@@ -12,13 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from heron.core.errors import ConfigError
 from heron.training.experiment import EpisodeRecord
-from heron.utils.files import fsync_path, resolve_within, with_path
+from heron.utils.files import resolve_within, with_path, write_text_atomic
 
 __all__ = ["MetricsLog", "read_returns"]
 
@@ -59,7 +58,7 @@ class MetricsLog:
         path = resolve_within(Path(run_dir) / METRICS_FILE, run_dir)
         if path.exists():
             raise ConfigError(f"{path} exists already; a new run starts with no metrics")
-        _replace(path, _line([*COLUMNS, *agent_ids]))
+        write_text_atomic(path, _line([*COLUMNS, *agent_ids]))
         return cls(path, agent_ids)
 
     @classmethod
@@ -76,7 +75,7 @@ class MetricsLog:
         path = resolve_within(Path(run_dir) / METRICS_FILE, run_dir)
         header = [*COLUMNS, *agent_ids]
         if not path.exists():
-            _replace(path, _line(header))
+            write_text_atomic(path, _line(header))
             return cls(path, agent_ids)
         try:
             text = path.read_text()
@@ -104,7 +103,7 @@ class MetricsLog:
             detail = ", ".join(f"{name} has {have} rows, its checkpoint {want} episodes"
                                for name, (have, want) in short.items())
             raise ConfigError(f"{path} lacks rows of trained episodes: {detail}")
-        _replace(path, "".join(line + "\n" for line in kept))
+        write_text_atomic(path, "".join(line + "\n" for line in kept))
         return cls(path, agent_ids)
 
     def append(self, backend: str, algorithm: str, record: EpisodeRecord) -> None:
@@ -140,24 +139,6 @@ class MetricsLog:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, fsynced with its directory."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise with_path(exc, path) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_path(path.parent)
 
 
 def read_returns(run_dir: str | Path) -> dict[tuple[str, str], list[float]]:

@@ -27,6 +27,7 @@ __all__ = [
     "resolve_within",
     "with_path",
     "write_json_atomic",
+    "write_text_atomic",
 ]
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -108,20 +109,26 @@ def remove_path(path: str | Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write JSON to a temporary file beside ``path``, fsync it, rename it into place and fsync the directory.
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, rename it into place and fsync the directory.
 
-    After a crash ``path`` holds either the previous content or ``data``, never a mix.
+    After a crash ``path`` holds either the previous content or ``text``, never a mix. An OSError names ``path``.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
     try:
-        with naming_path(path), os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+        with naming_path(path), os.fdopen(fd, "w", newline="") as handle:
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with naming_path(path):
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_path(path.parent)
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write ``data`` as JSON through :func:`write_text_atomic`."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
