@@ -166,7 +166,7 @@ def test_hook_wrapper_marks_the_plugin_broken_and_others_keep_working(global_man
     assert f"hook heron_envs is declared with @hookimpl({option}=True)" in record.error
     assert "HERON does not support hook wrappers" in record.error
     assert global_manager.pm.get_plugin("wrap") is None  # unregistered: pluggy's own call skips it too
-    assert sorted(env_specs()) == ["good", "thermostat"]
+    assert sorted(env_specs()) == ["good", "microgrid", "sensor_network", "thermostat"]
     assert global_manager.backends() == {}
 
 
@@ -190,13 +190,13 @@ def test_call_order_is_pluggys_own(manager):
     heron_order = [spec.name for _, specs in manager.call_each("heron_envs") for spec in specs]
     pluggy_order = [spec.name for specs in manager.pm.hook.heron_envs() for spec in specs]
     # heron-core's own plugin is registered first and marked tryfirst: after the later tryfirst ones
-    assert heron_order == pluggy_order == ["e", "b", "thermostat", "d", "a", "c"]
+    assert heron_order == pluggy_order == ["e", "b", "thermostat", "microgrid", "sensor_network", "d", "a", "c"]
 
 
 def test_tryfirst_puts_a_plugins_env_first(global_manager):
     global_manager.register_plugin(env_plugin("early", hookimpl(tryfirst=True)), "early")
     global_manager.register_plugin(env_plugin("late"), "late")
-    assert list(env_specs()) == ["early", "thermostat", "late"]
+    assert list(env_specs()) == ["early", "thermostat", "microgrid", "sensor_network", "late"]
 
 
 def test_a_plugin_cannot_take_the_name_of_a_demo_environment(global_manager):
@@ -351,7 +351,7 @@ def test_plugins_that_exit_at_import_are_listed_broken_and_heron_keeps_working(i
     assert errors["fine_plugin"] is None and errors["core"] is None
     assert manager.records["fine_plugin"].distribution == "heron-test-plugins"
     found = manager.collect_named("heron_envs", EnvSpec, "environment")
-    assert sorted(found) == ["fine_env", "thermostat"]
+    assert sorted(found) == ["fine_env", "microgrid", "sensor_network", "thermostat"]
 
 
 def test_an_entry_point_named_like_heron_cores_gets_its_own_record(installed, monkeypatch):
@@ -367,7 +367,8 @@ def test_an_entry_point_named_like_heron_cores_gets_its_own_record(installed, mo
         sys.modules.pop("second_plugin", None)
     assert manager.records["core"].distribution == "heron-core"  # HERON's own loads first and keeps its name
     assert manager.records["core@heron-test-second"].ok
-    assert sorted(manager.collect_named("heron_envs", EnvSpec, "environment")) == ["second_env", "thermostat"]
+    found = manager.collect_named("heron_envs", EnvSpec, "environment")
+    assert sorted(found) == ["microgrid", "second_env", "sensor_network", "thermostat"]
 
 
 def test_a_keyboard_interrupt_at_import_stops_heron(installed):

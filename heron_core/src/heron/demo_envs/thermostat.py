@@ -5,6 +5,10 @@ temperature rises by twice that power and is clipped to [10, 35] C; then the
 simulation cools every room toward the 15 C ambient at rate 0.1 and lets
 heat leak toward the mean room temperature at rate 0.05. A room's reward is
 ``-|temperature - 22|``.
+
+The reference controller, :func:`thermostat_reference`, applies the proportional rule of
+:class:`ProportionalController` to every room an acting agent drives: its own room in the flat
+variant, each room of the building under ``coordinator_protocol="vertical"``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "Thermostat",
     "room_ids",
     "thermostat_config",
+    "thermostat_reference",
     "thermostat_simulation",
 ]
 
@@ -110,7 +115,7 @@ def thermostat_simulation(features: LiveFeatures) -> None:
 
 
 class ProportionalController(Policy):
-    """The hand-written reference: heating proportional to the distance to 22 C.
+    """The hand-written reference of one room: heating proportional to the distance to 22 C.
 
     ``action = clip(gain * (22 - temperature), -1, 1)`` on the room's own temperature.
     """
@@ -127,6 +132,26 @@ class ProportionalController(Policy):
     @vector_to_action
     def forward(self, obs_vec: np.ndarray) -> np.ndarray:
         return np.array([self.gain * (TARGET_TEMPERATURE - obs_vec[0])])
+
+
+class _EveryRoomController(ProportionalController):
+    """The proportional rule on every temperature of the local observation: one action per room.
+
+    A room observes its own temperature; a building with a vertical protocol observes the temperatures of its
+    rooms in the order of its joint action. Either way the action has the size of the local observation.
+    """
+
+    obs_dim = None
+
+    @obs_to_vector
+    def forward(self, obs_vec: np.ndarray) -> Action:
+        action = Action(self.policy_name).set_specs(dim_c=obs_vec.size, range=self.action_range)
+        return action.set_values(self.gain * (TARGET_TEMPERATURE - obs_vec))
+
+
+def thermostat_reference() -> Policy:
+    """The reference policy of every thermostat variant: the proportional rule (gain 0.5) on each room it drives."""
+    return _EveryRoomController()
 
 
 def room_ids(num_rooms: int) -> list[str]:
