@@ -10,9 +10,11 @@ from heron.envs import build_env
 from heron.training import (
     ALGORITHM_DEFINITIONS,
     ALGORITHMS,
+    SHARED_GROUP,
     Critic,
     ExperimentSpec,
     PolicySharing,
+    agent_kinds,
     algorithm_definition,
     sharing_groups,
 )
@@ -65,6 +67,29 @@ def test_mappo_groups_the_agents_of_one_class():
     }
     env = build_env(rooms(Thermostat, Radiator, Thermostat))  # same spaces, two classes: two kinds
     assert sharing_groups(env, "mappo") == {"Thermostat": ["room_a", "room_c"], "Radiator": ["room_b"]}
+
+
+def test_mappo_may_share_one_policy_among_all_agents_of_every_kind():
+    env = build_env(rooms(Thermostat, Radiator, Thermostat))
+    assert sharing_groups(env, "mappo", sharing="all") == {SHARED_GROUP: ["room_a", "room_b", "room_c"]}
+    assert sharing_groups(env, "mappo", sharing=PolicySharing.PER_KIND) == agent_kinds(env)
+    assert agent_kinds(env) == {"Thermostat": ["room_a", "room_c"], "Radiator": ["room_b"]}
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "sharing", "message"),
+    [
+        ("mappo", "everyone", "backend 'b': unknown policy sharing 'everyone'; expected one of ['per_agent', "
+                              "'per_kind', 'all']"),
+        ("mappo", "per_agent", "backend 'b': mappo shares per_kind; it cannot share 'per_agent' (expected one of "
+                               "['all', 'per_kind'])"),
+        ("ippo", "all", "backend 'b': ippo shares per_agent; it cannot share 'all' (expected one of ['per_agent'])"),
+    ],
+)
+def test_a_sharing_the_algorithm_does_not_allow_is_refused(algorithm, sharing, message):
+    with pytest.raises(ConfigError) as info:
+        sharing_groups(build_env(thermostat_config()), algorithm, "b", sharing=sharing)
+    assert str(info.value) == message
 
 
 def test_two_classes_of_the_same_name_are_two_kinds():

@@ -13,9 +13,11 @@ functions are marked with :data:`hookimpl` (see :mod:`heron.training.hookspecs`)
 
 from heron.training.algorithms import (
     ALGORITHM_DEFINITIONS,
+    SHARED_GROUP,
     Algorithm,
     Critic,
     PolicySharing,
+    agent_kinds,
     algorithm_definition,
     sharing_groups,
 )
@@ -39,6 +41,7 @@ from heron.training.registry import EnvSpec, env_specs, make_env, make_env_confi
 __all__ = [
     "ALGORITHMS",
     "ALGORITHM_DEFINITIONS",
+    "SHARED_GROUP",
     "SUMMARY_WINDOW",
     "Algorithm",
     "BackendSpec",
@@ -52,6 +55,7 @@ __all__ = [
     "StopCriteria",
     "Trainer",
     "TrainingResult",
+    "agent_kinds",
     "algorithm_definition",
     "env_specs",
     "hookimpl",

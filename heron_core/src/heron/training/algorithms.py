@@ -25,7 +25,16 @@ from heron.core.errors import ConfigError
 from heron.envs.base import BaseEnv
 from heron.utils.hints import did_you_mean
 
-__all__ = ["ALGORITHM_DEFINITIONS", "Algorithm", "Critic", "PolicySharing", "algorithm_definition", "sharing_groups"]
+__all__ = [
+    "ALGORITHM_DEFINITIONS",
+    "SHARED_GROUP",
+    "Algorithm",
+    "Critic",
+    "PolicySharing",
+    "agent_kinds",
+    "algorithm_definition",
+    "sharing_groups",
+]
 
 
 class PolicySharing(str, Enum):
@@ -36,6 +45,14 @@ class PolicySharing(str, Enum):
     PER_KIND = "per_kind"
     """The agents of one kind share a policy: a kind is one agent class (groups named after it), and its agents
     must have the same observation mode, observation size and action (else a :class:`ConfigError`)."""
+    ALL = "all"
+    """Every acting agent shares one policy (one group, :data:`SHARED_GROUP`). Kinds whose spaces differ share
+    its hidden layers and keep input and output layers of their own; a backend that cannot build that refuses
+    such envs with a :class:`ConfigError`. Chosen with ``sharing=`` (``mappo``'s ``policy_sharing``)."""
+
+
+SHARED_GROUP = "shared"
+"""The name of the one group of :attr:`PolicySharing.ALL`."""
 
 
 class Critic(str, Enum):
@@ -116,18 +133,14 @@ def _spaces(env: BaseEnv, agent_id: str) -> _Spaces:
                    tuple(action.range[0].tolist()), tuple(action.range[1].tolist()))
 
 
-def sharing_groups(env: BaseEnv, algorithm: str, backend: str | None = None) -> dict[str, list[str]]:
-    """``{group_name: [agent_ids]}``: the acting agents that share one policy under ``algorithm``, in env order.
+def agent_kinds(env: BaseEnv, backend: str | None = None, algorithm: str = "mappo") -> dict[str, list[str]]:
+    """``{kind_name: [agent_ids]}``: the acting agents grouped by class, in env order.
 
-    ``ippo``: one group per agent, named after it. ``mappo``: one group per agent class, named after the class
-    (``_`` appended when two classes have the same name).
+    A kind is named after its class (``_`` appended when two classes have the same name).
 
     Raises:
-        ConfigError: an unknown algorithm, or (``mappo``) agents of one class with different spaces; the message
-            names ``backend`` when given.
+        ConfigError: agents of one class with different spaces (the message names ``algorithm`` and ``backend``).
     """
-    if algorithm_definition(algorithm, backend).sharing is PolicySharing.PER_AGENT:
-        return {aid: [aid] for aid in env.possible_agents}
     kinds: dict[type, list[str]] = {}
     for aid in env.possible_agents:
         kinds.setdefault(type(env.agent(aid)), []).append(aid)
@@ -146,3 +159,44 @@ def sharing_groups(env: BaseEnv, algorithm: str, backend: str | None = None) -> 
             name += "_"
         groups[name] = agent_ids
     return groups
+
+
+def sharing_groups(
+    env: BaseEnv, algorithm: str, backend: str | None = None, *, sharing: PolicySharing | str | None = None
+) -> dict[str, list[str]]:
+    """``{group_name: [agent_ids]}``: the acting agents that share one policy under ``algorithm``, in env order.
+
+    ``ippo``: one group per agent, named after it. ``mappo``: one group per kind (:func:`agent_kinds`), or with
+    ``sharing="all"`` one group :data:`SHARED_GROUP` of every acting agent.
+
+    Args:
+        sharing: replaces the algorithm's :attr:`Algorithm.sharing`; only an algorithm that shares per kind
+            may share among all agents instead.
+
+    Raises:
+        ConfigError: an unknown algorithm or sharing, a sharing the algorithm does not allow, or agents of one
+            class with different spaces; the message names ``backend`` when given.
+    """
+    definition = algorithm_definition(algorithm, backend)
+    chosen = _sharing(definition, sharing, backend)
+    if chosen is PolicySharing.PER_AGENT:
+        return {aid: [aid] for aid in env.possible_agents}
+    kinds = agent_kinds(env, backend, algorithm)  # also checks that the agents of each kind have the same spaces
+    return {SHARED_GROUP: list(env.possible_agents)} if chosen is PolicySharing.ALL else kinds
+
+
+def _sharing(definition: Algorithm, sharing: PolicySharing | str | None, backend: str | None) -> PolicySharing:
+    if sharing is None:
+        return definition.sharing
+    where = f"backend {backend!r}: " if backend else ""
+    try:
+        chosen = PolicySharing(sharing)
+    except ValueError:
+        raise ConfigError(
+            f"{where}unknown policy sharing {sharing!r}; expected one of {[s.value for s in PolicySharing]}"
+        ) from None
+    allowed = {definition.sharing} | ({PolicySharing.ALL} if definition.sharing is PolicySharing.PER_KIND else set())
+    if chosen not in allowed:
+        raise ConfigError(f"{where}{definition.name} shares {definition.sharing.value}; it cannot share "
+                          f"{chosen.value!r} (expected one of {sorted(s.value for s in allowed)})")
+    return chosen
