@@ -385,7 +385,7 @@ def test_env_arguments_come_from_make_config_with_defaults_and_docstring():
         "coordinator_protocol=None",
     ]
     assert arguments["num_rooms"].help == "number of rooms (field agents)."
-    assert arguments["coordinator_protocol"].help.startswith("put the rooms under a ``\"building\"`` coordinator with "
+    assert arguments["coordinator_protocol"].help.startswith("put the rooms under a \"building\" coordinator with "
                                                              "this protocol")
 
 

@@ -98,6 +98,7 @@ def _documented_arguments(function: Callable[..., Any]) -> dict[str, str]:
         depth = len(line) - len(line.lstrip())
         if not text or (indent is not None and depth < indent):
             break  # the section ends at a blank line or the next header
+        text = text.replace("``", "")  # reST literals read as plain text on a terminal
         if indent is None or depth == indent:
             indent = depth
             key, _, description = text.partition(":")
