@@ -41,7 +41,7 @@ def part1_env_adaptor() -> dict:
 
 
 def part2_and_3_configs(env_config: dict) -> None:
-    """IPPO: one module per agent. MAPPO: one shared module whose critic reads env.state()."""
+    """IPPO: one module per agent. MAPPO: one module per kind of agent, whose critic reads env.state()."""
     for name, make in (("ippo", ippo_config), ("mappo", mappo_config)):
         config = make(env_config, seed=0, hyperparams=SMALL)
         print(f"Part {2 if name == 'ippo' else 3}  {name}: modules {sorted(config.policies)}; "

@@ -79,8 +79,8 @@ def test_mappo_may_share_one_policy_among_all_agents_of_every_kind():
 @pytest.mark.parametrize(
     ("algorithm", "sharing", "message"),
     [
-        ("mappo", "everyone", "backend 'b': unknown policy sharing 'everyone'; expected one of ['per_agent', "
-                              "'per_kind', 'all']"),
+        ("mappo", "everyone", "backend 'b': unknown policy sharing 'everyone'; mappo shares one of ['all', "
+                              "'per_kind']"),
         ("mappo", "per_agent", "backend 'b': mappo shares per_kind; it cannot share 'per_agent' (expected one of "
                                "['all', 'per_kind'])"),
         ("ippo", "all", "backend 'b': ippo shares per_agent; it cannot share 'all' (expected one of ['per_agent'])"),
@@ -115,5 +115,7 @@ def test_mappo_rejects_one_class_with_different_spaces_naming_backend_and_values
 def test_the_manual_backend_groups_agents_as_the_core_does(algorithm, classes):
     groups_module = pytest.importorskip("heron.backends.manual._groups")
     env = build_env(rooms(*classes))
-    groups = groups_module.make_groups(env, algorithm)
-    assert {group.name: list(group.agent_ids) for group in groups} == sharing_groups(env, algorithm)
+    policies = groups_module.make_policies(env, algorithm)
+    assert {plan.name: [aid for group in plan.groups for aid in group.agent_ids] for plan in policies} == (
+        sharing_groups(env, algorithm)
+    )

@@ -22,7 +22,7 @@ from ray.rllib.core.columns import Columns
 
 from heron.adaptors.rllib import AGENT_INDEX_KEY, OBS_KEY, STATE_KEY, RLlibBasedHeronEnv
 from heron.adaptors.rllib_runner import HeronEnvRunner
-from heron.backends.rllib.configs import SHARED_MODULE_ID, ippo_config, mappo_config
+from heron.backends.rllib.configs import ippo_config, mappo_config
 from heron.backends.rllib.learner import HeronPPOTorchLearner
 from heron.backends.rllib.module import HeronPPOTorchRLModule
 from heron.cli.main import cli
@@ -41,7 +41,7 @@ def test_helpers_start_from_the_mappo_recipe(two_rooms):
         spec = next(iter(config.rl_module_spec.rl_module_specs.values()))
         assert spec.module_class is HeronPPOTorchRLModule
         assert spec.model_config["value_normalization"] and spec.model_config["obs_normalization"]
-    assert set(mappo_config(two_rooms).policies) == {SHARED_MODULE_ID}
+    assert set(mappo_config(two_rooms).policies) == {"Thermostat"}  # one module per agent kind
     assert set(ippo_config(two_rooms).policies) == {"room_a", "room_b"}
 
 
@@ -61,11 +61,12 @@ def test_mappo_actor_reads_its_observation_and_the_critic_the_global_state(two_r
     assert module.actor[0].in_features == 1
 
 
-def test_unknown_hyperparameters_and_unshareable_spaces_are_errors(two_rooms, mixed_rooms):
+def test_unknown_hyperparameters_and_unshareable_spaces_are_errors(two_rooms, agents):
     with pytest.raises(ConfigError, match="no_such_setting"):
         mappo_config(two_rooms, hyperparams={"no_such_setting": 1})
-    with pytest.raises(ConfigError, match=r"room_a.*room_b.*different observation spaces.*use IPPO"):
-        mappo_config(mixed_rooms)
+    one_kind = {**two_rooms, "agents": [agents.room("room_a"), agents.room("room_b", observation_mode="full")]}
+    with pytest.raises(ConfigError, match=r"Thermostat agents, but their spaces differ: room_a .*room_b .*with ippo"):
+        mappo_config(one_kind)
 
 
 @pytest.mark.parametrize(
@@ -76,6 +77,7 @@ def test_unknown_hyperparameters_and_unshareable_spaces_are_errors(two_rooms, mi
         ({"train_batch_size": "500"}, "hyperparams.train_batch_size must be a positive integer, got '500'"),
         ({"minibatch_size": 12.5}, "hyperparams.minibatch_size must be a positive integer, got 12.5"),
         ({"vf_huber_delta": 0}, "hyperparams.vf_huber_delta must be a positive number, got 0"),
+        ({"torch_threads": 0}, "hyperparams.torch_threads must be a positive integer, got 0"),
         ({"hidden_sizes": [64, True]}, r"model_config\['hidden_sizes'\] entry must be a positive integer, got True"),
         ({"obs_clip": -10}, r"model_config\['obs_clip'\] must be a positive number, got -10"),
         ({"initial_log_std": "low"}, r"model_config\['initial_log_std'\] must be a finite number, got 'low'"),
@@ -165,18 +167,28 @@ def test_ippo_trains_on_discrete_mixed_and_terminating_agents(mixed_rooms, agent
         algo.stop()
 
 
+def test_building_the_learner_sets_the_torch_threads_of_its_process(two_rooms):
+    before = torch.get_num_threads()
+    try:
+        for threads, expected in (({"torch_threads": 2}, 2), ({}, 1)):  # the default: one thread
+            ippo_config(two_rooms, hyperparams={**SMALL, **threads}).build_algo().stop()
+            assert torch.get_num_threads() == expected
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_checkpoint_restore_continues_training(two_rooms, tmp_path):
     algo = mappo_config(two_rooms, seed=1, hyperparams=SMALL).build_algo()
     try:
         for _ in range(2):
             algo.train()
         algo.save_to_path(str(tmp_path))
-        saved = algo.learner_group._learner.module[SHARED_MODULE_ID].get_state()
+        saved = algo.learner_group._learner.module["Thermostat"].get_state()
     finally:
         algo.stop()
     restored = Algorithm.from_checkpoint(str(tmp_path))
     try:
-        state = restored.learner_group._learner.module[SHARED_MODULE_ID].get_state()
+        state = restored.learner_group._learner.module["Thermostat"].get_state()
         assert set(state) == set(saved) and all(np.array_equal(state[key], saved[key]) for key in saved)
         assert int(state["obs_norm.count"]) > 0  # the running statistics came back too
         result = restored.train()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ray.rllib.env.multi_agent_episode import MultiAgentEpisode
@@ -44,17 +44,18 @@ def check_policy_mapping(
     return mapping
 
 
-def check_spaces_shareable(env: RLlibBasedHeronEnv) -> None:
-    """Check that every agent has the same observation and action space (one shared module).
+def check_spaces_shareable(env: RLlibBasedHeronEnv, groups: Mapping[str, Sequence[str]]) -> None:
+    """Check that the agents of each group have the same observation and action spaces (one module per group).
 
     Raises:
-        ConfigError: naming the first agent whose spaces differ from the first agent's.
+        ConfigError: naming the group and the first agent whose spaces differ from the group's first agent's.
     """
-    first, *others = env.possible_agents
-    for aid in others:
-        for kind, spaces in (("observation", env.observation_spaces), ("action", env.action_spaces)):
-            if spaces[aid] != spaces[first]:
-                raise ConfigError(
-                    f"agents {first!r} and {aid!r} have different {kind} spaces ({spaces[first]} vs {spaces[aid]}), "
-                    "so they cannot share one module: use IPPO (one module per agent)"
-                )
+    for group, (first, *others) in groups.items():
+        for aid in others:
+            for kind, spaces in (("observation", env.observation_spaces), ("action", env.action_spaces)):
+                if spaces[aid] != spaces[first]:
+                    raise ConfigError(
+                        f"agents {first!r} and {aid!r} of group {group!r} have different {kind} spaces "
+                        f"({spaces[first]} vs {spaces[aid]}), so they cannot share one module: use IPPO "
+                        "(one module per agent)"
+                    )

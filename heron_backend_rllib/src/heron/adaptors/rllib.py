@@ -17,11 +17,14 @@ builder as the core, plus the adaptor's own keys (:data:`ADAPTOR_KEYS`):
 
 * ``"global_state"`` (default ``False``): each observation becomes the ``Dict``
   ``{"obs": <the agent's vector>, "state": env.state(), "agent_index": <the agent's position in
-  possible_agents>}``: what an agent-specific centralized critic consumes. RLlib stores it with the
+  its group (below)>}``: what an agent-specific centralized critic consumes. RLlib stores it with the
   observation, so the critic sees it at every step, the last (bootstrap) one included. The index is a
   ``Discrete`` entry, which observation filters such as ``MeanStdFilter`` leave as is. Actors must only
   read ``"obs"``: HERON's MAPPO module does (see :mod:`heron.backends.rllib.module`); RLlib's default
   PPO module cannot take a ``Dict`` observation.
+* ``"agent_groups"`` (default ``None``: one group of every acting agent): ``{group: [agent ids]}``, the
+  agents that share one module. With ``global_state``, an agent's ``"agent_index"`` is its position in
+  its group, a ``Discrete(len(group))``: agents of one group get the same spaces and distinct indices.
 
 Observations are the flat float32 vector of each agent's ``observation_mode``
 (``Observation.vector_for``), actions go to the HERON env unchanged and are validated there (a wrong
@@ -48,7 +51,7 @@ __all__ = ["ADAPTOR_KEYS", "AGENT_INDEX_KEY", "OBS_KEY", "STATE_KEY", "RLlibBase
 OBS_KEY = "obs"
 STATE_KEY = "state"
 AGENT_INDEX_KEY = "agent_index"
-ADAPTOR_KEYS: dict[str, Any] = {"global_state": False}
+ADAPTOR_KEYS: dict[str, Any] = {"global_state": False, "agent_groups": None}
 """The adaptor's own env_config keys and their defaults (every other key goes to HERON's builder)."""
 
 
@@ -67,7 +70,34 @@ def _split_env_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any],
     options = {key: config.get(key, default) for key, default in ADAPTOR_KEYS.items()}
     if not isinstance(options["global_state"], bool):
         raise ConfigError(f"env_config['global_state'] must be True or False, got {options['global_state']!r}")
+    groups = options["agent_groups"]
+    if groups is not None and not (
+        isinstance(groups, Mapping)
+        and all(isinstance(members, (list, tuple)) and members for members in groups.values())
+    ):
+        raise ConfigError(
+            f"env_config['agent_groups'] must be a dict {{group: [agent ids]}} with non-empty lists, got {groups!r}"
+        )
     return env_config, options
+
+
+def _group_indices(groups: Mapping[str, Any] | None, agent_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """``{agent_id: (index in its group, group size)}``; every acting agent must be in exactly one group."""
+    if groups is None:
+        return {aid: (index, len(agent_ids)) for index, aid in enumerate(agent_ids)}
+    indices: dict[str, tuple[int, int]] = {}
+    for group, members in groups.items():
+        for index, aid in enumerate(members):
+            if aid not in agent_ids:
+                raise ConfigError(f"env_config['agent_groups'][{group!r}] names {aid!r}, which is not an acting "
+                                  f"agent; the acting agents are {agent_ids}")
+            if aid in indices:
+                raise ConfigError(f"env_config['agent_groups'] puts agent {aid!r} in more than one group")
+            indices[aid] = (index, len(members))
+    missing = [aid for aid in agent_ids if aid not in indices]
+    if missing:
+        raise ConfigError(f"env_config['agent_groups'] leaves out the acting agent(s) {missing}")
+    return indices
 
 
 class RLlibBasedHeronEnv(MultiAgentEnv):
@@ -90,13 +120,14 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
         env = self.heron_env
         self.possible_agents = list(env.possible_agents)
         self.agents = []
+        self._indices = _group_indices(options["agent_groups"], self.possible_agents)
         self._modes = {aid: env.agent(aid).observation_mode for aid in self.possible_agents}
         self.action_spaces = {aid: env.action_space(aid) for aid in self.possible_agents}
         self.observation_spaces = {aid: self._observation_space(aid) for aid in self.possible_agents}
         # RLlib's documented whole-env spaces: a Dict over the agents (what get_observation_space reads)
         self.observation_space = gym.spaces.Dict(self.observation_spaces)
         self.action_space = gym.spaces.Dict(self.action_spaces)
-        self._agent_index = {aid: np.int64(index) for index, aid in enumerate(self.possible_agents)}
+        self._agent_index = {aid: np.int64(index) for aid, (index, _) in self._indices.items()}
 
     def get_agent_ids(self) -> set[str]:
         """Every agent that may act (``possible_agents``), also before the first reset."""
@@ -109,7 +140,7 @@ class RLlibBasedHeronEnv(MultiAgentEnv):
         return gym.spaces.Dict({
             OBS_KEY: box,
             STATE_KEY: self.heron_env.state_space,
-            AGENT_INDEX_KEY: gym.spaces.Discrete(len(self.possible_agents)),
+            AGENT_INDEX_KEY: gym.spaces.Discrete(self._indices[agent_id][1]),
         })
 
     # ------------------------------------------------------------ episode

@@ -189,13 +189,14 @@ def _sharing(definition: Algorithm, sharing: PolicySharing | str | None, backend
     if sharing is None:
         return definition.sharing
     where = f"backend {backend!r}: " if backend else ""
+    allowed = {definition.sharing} | ({PolicySharing.ALL} if definition.sharing is PolicySharing.PER_KIND else set())
     try:
         chosen = PolicySharing(sharing)
     except ValueError:
         raise ConfigError(
-            f"{where}unknown policy sharing {sharing!r}; expected one of {[s.value for s in PolicySharing]}"
+            f"{where}unknown policy sharing {sharing!r}; {definition.name} shares one of "
+            f"{sorted(s.value for s in allowed)}"
         ) from None
-    allowed = {definition.sharing} | ({PolicySharing.ALL} if definition.sharing is PolicySharing.PER_KIND else set())
     if chosen not in allowed:
         raise ConfigError(f"{where}{definition.name} shares {definition.sharing.value}; it cannot share "
                           f"{chosen.value!r} (expected one of {sorted(s.value for s in allowed)})")

@@ -5,7 +5,9 @@ The actor reads only the agent's own observation. The critic reads
 * the same observation (IPPO, or a plain ``Box`` observation space), or
 * the observation, the env's global state and a one-hot of the agent's index when the
   observation is the ``Dict`` that :class:`~heron.adaptors.rllib.RLlibBasedHeronEnv` produces with
-  ``global_state=True``: the MAPPO paper's agent-specific global state. Only the learner builds
+  ``global_state=True``: the MAPPO paper's agent-specific global state. The index counts the agents
+  that share the module (its ``agent_groups`` group, e.g. one agent kind), so the one-hot has one entry
+  per agent of the module. Only the learner builds
   the critic; env runners and deployed policies carry the actor alone.
 
 Normalisation lives in the module, as running statistics in buffers, so it travels with the weights to
