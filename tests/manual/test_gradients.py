@@ -15,9 +15,9 @@ TOLERANCE = 1e-6  # relative error of analytic vs numeric gradient
 
 def random_mlp(sizes, activation, rng, output_scale=1.0):
     """An MLP with random biases too (zero biases put ReLU units exactly on their kink)."""
-    net = MLP(sizes, activation, rng, output_scale)
-    for bias in net.biases:
-        bias[...] = 0.1 * rng.standard_normal(bias.shape)
+    net = MLP([(sizes[0], 0)], sizes[1:-1], [sizes[-1]], activation, rng, output_scale)
+    for layer in net.layers:
+        layer.bias[...] = 0.1 * rng.standard_normal(layer.bias.shape)
     return net
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heron.backends.manual._groups import make_groups
+from heron.backends.manual._groups import make_policies
 from heron.backends.manual._rollout import EnvBatch
 from heron.core import Policy, obs_to_vector, vector_to_action
 from heron.demo_envs.thermostat import ProportionalController
@@ -40,7 +40,7 @@ def act_like(policies_by_group):
 def test_batched_rollout_matches_sequential_episodes(algorithm, max_steps):
     config = make_env_config("thermostat", num_rooms=3, max_steps=max_steps)  # 600: the buffers grow twice
     env = build_env(config)
-    groups = make_groups(env, algorithm)
+    groups = [group for plan in make_policies(env, algorithm) for group in plan.groups]
     seeds = [11, 12, 13, 14, 15]
     rollout = EnvBatch(config, groups).run(seeds, act_like([ProportionalController()] * len(groups)), True)
     for copy, seed in enumerate(seeds):
@@ -56,7 +56,8 @@ def test_batched_rollout_matches_sequential_episodes(algorithm, max_steps):
 def test_agents_that_terminate_leave_the_batch_and_are_not_bootstrapped():
     config = variant_config(OverheatingThermostat)
     env = build_env(config)
-    groups = make_groups(env, "ippo")  # room_a heats fully and overheats; room_b stays near 22 C
+    # room_a heats fully and overheats; room_b stays near 22 C
+    groups = [group for plan in make_policies(env, "ippo") for group in plan.groups]
     seeds = [1, 2, 3]
     rollout = EnvBatch(config, groups).run(seeds, act_like([FullHeat(), ProportionalController()]), False)
     heater, steady = rollout.groups

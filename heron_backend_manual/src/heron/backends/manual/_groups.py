@@ -1,23 +1,25 @@
-"""Which agents share a policy: one per agent (IPPO) or one per kind of agent (MAPPO)."""
+"""Which agents share a policy: one per agent (IPPO), one per kind of agent or one for all (MAPPO)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from heron.core.errors import ConfigError
 from heron.envs.simple import DefaultHeronEnv
 from heron.portable.mlp import ActionHead
-from heron.training.algorithms import PolicySharing, algorithm_definition, sharing_groups
+from heron.training.algorithms import SHARED_GROUP, PolicySharing, agent_kinds, algorithm_definition, sharing_groups
 
 _BACKEND = "manual"  # the trainer's BACKEND_NAME, which imports this module
 
 
 @dataclass(frozen=True, eq=False)
 class PolicyGroup:
-    """Agents trained with one actor and one critic.
+    """Agents of one kind (same spaces) acting with one network; a policy has one group or, shared by all
+    agents, one group per kind.
 
     Attributes:
-        name: the policy's name in checkpoints (the agent id, or the agents' class name).
+        name: the network's name in checkpoints (the agent id, or the agents' class name).
         agent_ids: the agents, in env order.
         observation_mode: what the actor observes.
         obs_dim: length of the actor's observation vector.
@@ -50,17 +52,39 @@ def _group(env: DefaultHeronEnv, name: str, agent_ids: Sequence[str], agent_id_i
     )
 
 
-def make_groups(env: DefaultHeronEnv, algorithm: str, agent_id_input: bool = False) -> list[PolicyGroup]:
-    """The policy groups of ``env``'s acting agents: :func:`heron.training.algorithms.sharing_groups`.
+@dataclass(frozen=True, eq=False)
+class PolicyPlan:
+    """One trained policy (one actor, one critic): its name and the groups of agents it acts for."""
 
-    ``ippo``: one group per agent. ``mappo``: one group per agent class, whose
-    actor also gets the one-hot agent id when ``agent_id_input`` is set.
+    name: str
+    groups: tuple[PolicyGroup, ...]
+
+
+def make_policies(
+    env: DefaultHeronEnv, algorithm: str, agent_id_input: bool = False, sharing: str | None = None
+) -> list[PolicyPlan]:
+    """The policies of ``env``'s acting agents: :func:`heron.training.algorithms.sharing_groups` under ``sharing``.
+
+    ``ippo``: one policy per agent. ``mappo``: one policy per agent class, or with ``sharing="all"`` one
+    policy :data:`~heron.training.algorithms.SHARED_GROUP` with a group per class. A shared actor also gets
+    the one-hot agent id (among its group's agents) when ``agent_id_input`` is set.
 
     Raises:
-        ConfigError: agents of one class have different spaces under ``mappo``.
+        ConfigError: a sharing the algorithm does not allow (the core's message, after
+            ``hyperparams.policy_sharing=...``), or agents of one class with different spaces under ``mappo``.
     """
-    shared = algorithm_definition(algorithm, _BACKEND).sharing is PolicySharing.PER_KIND
+    definition = algorithm_definition(algorithm, _BACKEND)
+    try:
+        policies = sharing_groups(env, algorithm, _BACKEND, sharing=sharing)
+    except ConfigError as exc:
+        if sharing is None or sharing == definition.sharing.value:
+            raise
+        raise ConfigError(f"hyperparams.policy_sharing={sharing!r}: {exc}") from exc
+    if sharing == PolicySharing.ALL.value:
+        kinds = agent_kinds(env, _BACKEND, algorithm)
+        return [PolicyPlan(SHARED_GROUP, tuple(_group(env, n, ids, agent_id_input) for n, ids in kinds.items()))]
+    shared = definition.sharing is PolicySharing.PER_KIND
     return [
-        _group(env, name, agent_ids, shared and agent_id_input)
-        for name, agent_ids in sharing_groups(env, algorithm, _BACKEND).items()
+        PolicyPlan(name, (_group(env, name, agent_ids, shared and agent_id_input),))
+        for name, agent_ids in policies.items()
     ]

@@ -19,14 +19,22 @@ class RunningMeanStd:
         self.mean = np.zeros(size)
         self.m2 = np.zeros(size)
 
-    def update(self, samples: np.ndarray) -> None:
-        """Add sample rows (shape ``(n, size)``)."""
+    def update(self, samples: np.ndarray, counts: np.ndarray | None = None) -> None:
+        """Add sample rows (shape ``(n, size)``), row ``i`` seen ``counts[i]`` times (default once)."""
         samples = np.asarray(samples, dtype=np.float64).reshape(-1, self.mean.size)
-        n = samples.shape[0]
-        if n == 0:
-            return
-        batch_mean = samples.mean(axis=0)
-        batch_m2 = ((samples - batch_mean) ** 2).sum(axis=0)
+        if counts is None:
+            n = samples.shape[0]
+            if n == 0:
+                return
+            batch_mean = samples.mean(axis=0)
+            batch_m2 = ((samples - batch_mean) ** 2).sum(axis=0)
+        else:
+            n = int(counts.sum())
+            if n == 0:
+                return
+            weights = counts[:, None].astype(np.float64)
+            batch_mean = (weights * samples).sum(axis=0) / n
+            batch_m2 = (weights * (samples - batch_mean) ** 2).sum(axis=0)
         total = self.count + n
         delta = batch_mean - self.mean
         self.mean = self.mean + delta * n / total

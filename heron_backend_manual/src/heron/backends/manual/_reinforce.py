@@ -50,12 +50,18 @@ def actor_loss(
     choices: np.ndarray,
     advantages: np.ndarray,
     sigma: float,
+    total: int | None = None,
 ) -> tuple[float, np.ndarray]:
-    """REINFORCE loss ``-mean(A * log pi)`` of the sampled actions and its gradient on ``outputs``."""
+    """REINFORCE loss ``-sum(A * log pi) / total`` of the sampled actions and its gradient on ``outputs``.
+
+    ``total`` is the batch size the loss averages over (default: these rows; a policy acting for several
+    kinds of agents sums the kinds' losses, each over the batch of all kinds).
+    """
     n = outputs.shape[0]
+    total = n if total is None else total
     grad = np.zeros_like(outputs)
     log_prob = np.zeros(n)
-    weights = advantages[:, None] / n
+    weights = advantages[:, None] / total
     if head.dim_c:
         mean = head.continuous(outputs)
         z = (continuous - mean) / sigma
@@ -69,7 +75,7 @@ def actor_loss(
         d_logits = -np.exp(log_probs)
         d_logits[rows, choices[:, index]] += 1.0
         grad[:, where] = -weights * d_logits
-    return float(-np.mean(advantages * log_prob)), grad
+    return float(-np.sum(advantages * log_prob) / total), grad
 
 
 def value_loss(predictions: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:

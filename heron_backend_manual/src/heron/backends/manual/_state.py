@@ -18,14 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from heron.backends.manual._groups import PolicyGroup
-from heron.backends.manual._learner import GroupLearner
+from heron.backends.manual._learner import PolicyLearner
 from heron.core.errors import CheckpointError
 from heron.training.experiment import EpisodeRecord, ExperimentSpec, check_same_spec
 from heron.utils.validation import check_number
 
 STATE_FORMAT = "heron-manual-trainer-state"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: per-group actor layers, split first layers (embedding of the one-hot id)
 STATE_JSON = "trainer_state.json"
 STATE_ARRAYS = "trainer_state.npz"
 
@@ -46,25 +45,24 @@ def _jsonable(value: Any) -> Any:
 
 def trainer_state_writer(
     spec: ExperimentSpec,
-    groups: Sequence[PolicyGroup],
-    learners: Sequence[GroupLearner],
+    learners: Sequence[PolicyLearner],
     rng: np.random.Generator,
     history: Sequence[EpisodeRecord],
     env_steps: int,
 ) -> Callable[[Path], None]:
     """A ``write_extra`` function for :func:`~heron.portable.checkpoint.save_checkpoint` (state captured now)."""
-    agent_ids = [aid for group in groups for aid in group.agent_ids]
+    agent_ids = _agent_order(learners)
     metadata = {
         "format": STATE_FORMAT,
         "format_version": STATE_VERSION,
         "spec": _jsonable(spec.to_dict()),
-        "policies": [group.name for group in groups],
+        "policies": [learner.name for learner in learners],
         "agents": agent_ids,
         "rng": rng.bit_generator.state,
         "env_steps": env_steps,
     }
     arrays = {
-        f"policy/{learner.group.name}/{key}": value for learner in learners for key, value in learner.state().items()
+        f"policy/{learner.name}/{key}": value for learner in learners for key, value in learner.state().items()
     }
     arrays["history/team_return"] = np.array([record.team_return for record in history])
     arrays["history/agent_returns"] = np.array(
@@ -91,11 +89,11 @@ def _load_arrays(file: Path) -> dict[str, np.ndarray]:
 def read_trainer_state(
     path: Path,
     spec: ExperimentSpec,
-    groups: Sequence[PolicyGroup],
+    learners: Sequence[PolicyLearner],
     agent_ids: Sequence[str],
     allow_stop_change: bool = False,
 ) -> TrainerState:
-    """Read and check the trainer state in checkpoint directory ``path`` against ``spec`` and ``groups``.
+    """Read and check the trainer state in checkpoint directory ``path`` against ``spec`` and ``learners``.
 
     Raises:
         CheckpointError: the files are missing or corrupt, were written for another set of policies, or with
@@ -116,19 +114,19 @@ def read_trainer_state(
     if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT or meta.get("format_version") != STATE_VERSION:
         raise CheckpointError(f"{meta_file} is not a {STATE_FORMAT} file of version {STATE_VERSION}")
     check_same_spec(meta.get("spec"), spec, where, allow_stop_change=allow_stop_change)
-    names = [group.name for group in groups]
-    if meta.get("policies") != names or meta.get("agents") != [a for g in groups for a in g.agent_ids]:
+    names = [learner.name for learner in learners]
+    if meta.get("policies") != names or meta.get("agents") != _agent_order(learners):
         raise CheckpointError(
             f"{where} has policies {meta.get('policies')} for agents {meta.get('agents')}, "
             f"this trainer has {names} for {list(agent_ids)}"
         )
     arrays = _load_arrays(arrays_file)
-    learners: dict[str, dict[str, np.ndarray]] = {name: {} for name in names}
+    policy_arrays: dict[str, dict[str, np.ndarray]] = {name: {} for name in names}
     for key, value in arrays.items():
         kind, _, rest = key.partition("/")
         if kind == "policy":
             name, _, array_name = rest.rpartition("/")
-            learners.setdefault(name, {})[array_name] = value
+            policy_arrays.setdefault(name, {})[array_name] = value
     try:
         team = arrays["history/team_return"]
         per_agent = arrays["history/agent_returns"]
@@ -144,7 +142,11 @@ def read_trainer_state(
     ]
     env_steps = check_number(meta.get("env_steps"), f"{meta_file}: env_steps", minimum=0, integer=True,
                              error=CheckpointError)
-    return TrainerState(learners, _rng_state(meta.get("rng"), meta_file), history, env_steps)
+    return TrainerState(policy_arrays, _rng_state(meta.get("rng"), meta_file), history, env_steps)
+
+
+def _agent_order(learners: Sequence[PolicyLearner]) -> list[str]:
+    return [aid for learner in learners for group in learner.groups for aid in group.agent_ids]
 
 
 _RNG_KEYS = {"bit_generator", "state", "has_uint32", "uinteger"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,12 @@ class ManualConfig:
             instead of the agent's observation; ``None`` follows the algorithm's
             definition (:mod:`heron.training.algorithms`): on for ``mappo``, off for
             ``ippo`` (where it may not be switched on).
-        agent_id_input: a shared ``mappo`` actor also gets the agent's one-hot id.
+        agent_id_input: a shared ``mappo`` actor also gets the agent's one-hot id (among the agents of its kind).
+        policy_sharing: which agents share a policy (:class:`heron.training.algorithms.PolicySharing`);
+            ``None`` follows the algorithm: ``"per_kind"`` for ``mappo``, which may instead share ``"all"``:
+            every acting agent acts with one policy and one centralized critic (on ``env.state()`` and the
+            agent's index among all acting agents); kinds whose spaces differ keep their own input and output
+            layers around the shared hidden layers (so ``hidden_sizes`` needs at least 2 entries then).
     """
 
     num_envs: int = 4
@@ -69,6 +74,7 @@ class ManualConfig:
     normalize_advantages: bool = True
     centralized_critic: bool | None = None
     agent_id_input: bool = False
+    policy_sharing: str | None = None
 
     def __post_init__(self) -> None:
         for name, bounds in _NUMBERS.items():
@@ -88,10 +94,15 @@ class ManualConfig:
         if self.centralized_critic is not None and not isinstance(self.centralized_critic, bool):
             raise ConfigError(f"hyperparams.centralized_critic must be true, false or null, got "
                               f"{self.centralized_critic!r}")
+        if self.policy_sharing is not None and not isinstance(self.policy_sharing, str):
+            raise ConfigError(f"hyperparams.policy_sharing must be a string or null, got {self.policy_sharing!r}")
 
     @classmethod
     def from_hyperparams(cls, hyperparams: Mapping[str, Any], algorithm: str) -> ManualConfig:
         """Validate ``hyperparams`` for ``algorithm`` and fill in the defaults.
+
+        ``policy_sharing`` is checked against the env when the trainer is built
+        (:func:`heron.training.algorithms.sharing_groups`).
 
         Raises:
             ConfigError: an unknown key (the message lists the known ones), a bad
@@ -107,9 +118,27 @@ class ManualConfig:
             raise ConfigError("hyperparams.centralized_critic applies to mappo only; ippo's critics are local")
         if definition.sharing is PolicySharing.PER_AGENT and config.agent_id_input:
             raise ConfigError("hyperparams.agent_id_input applies to mappo only; ippo's policies are per agent")
+        if config.policy_sharing == PolicySharing.ALL.value and config.centralized_critic is False:
+            raise ConfigError("hyperparams.policy_sharing 'all' trains one centralized critic for every agent; "
+                              "it cannot be combined with centralized_critic=false")
         if config.centralized_critic is None:
             config = dataclasses.replace(config, centralized_critic=definition.critic is Critic.GLOBAL_STATE)
+        if config.policy_sharing is None:
+            config = dataclasses.replace(config, policy_sharing=definition.sharing.value)
         return config
+
+    def check_shared_layers(self, kinds: Sequence[str]) -> None:
+        """Check that a policy acting for the agent kinds ``kinds`` has hidden layers they can share.
+
+        Raises:
+            ConfigError: several kinds and fewer than 2 hidden layers.
+        """
+        if len(kinds) > 1 and len(self.hidden_sizes) < 2:
+            raise ConfigError(
+                f"hyperparams.hidden_sizes must have at least 2 entries with policy_sharing 'all' when the kinds "
+                f"of agents differ ({', '.join(kinds)}): each kind keeps its own first and last layer around the "
+                f"shared ones; got {list(self.hidden_sizes)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as a JSON-friendly dict."""

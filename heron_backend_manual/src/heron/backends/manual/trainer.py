@@ -17,7 +17,8 @@ uninterrupted run of the same budget.
 Every :class:`~heron.training.experiment.EpisodeRecord` carries the figures of
 the update that trained on its episode in ``metrics``: ``<policy>/policy_loss``,
 ``<policy>/value_loss`` and ``<policy>/grad_norm`` per policy (an agent id for
-ippo, an agent class for mappo), and ``exploration_sigma``.
+ippo, an agent class for mappo, ``shared`` for mappo's ``policy_sharing="all"``), and
+``exploration_sigma``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from heron.backends.manual._groups import make_groups
-from heron.backends.manual._learner import GroupLearner
+from heron.backends.manual._groups import make_policies
+from heron.backends.manual._learner import PolicyLearner
 from heron.backends.manual._rollout import ActFn, EnvBatch, Rollout
 from heron.backends.manual._state import read_trainer_state, trainer_state_writer
 from heron.backends.manual.config import ManualConfig
@@ -69,12 +70,16 @@ class ManualTrainer:
         env = build_env(self.env_config)
         self.env_id, self.max_steps = env.env_id, env.max_steps
         self.agent_ids = list(env.possible_agents)
-        self.groups = make_groups(env, spec.algorithm, self.config.agent_id_input)
+        plans = make_policies(env, spec.algorithm, self.config.agent_id_input, self.config.policy_sharing)
+        for plan in plans:
+            self.config.check_shared_layers([group.name for group in plan.groups])
+        self.groups = [group for plan in plans for group in plan.groups]
         init_seed, run_seed = np.random.SeedSequence(spec.seed).spawn(2)
         init_rng = np.random.default_rng(init_seed)
         self.rng = np.random.default_rng(run_seed)
         state_dim = env.state_space.shape[0]
-        self.learners = [GroupLearner(group, self.config, state_dim, init_rng) for group in self.groups]
+        self.learners = [PolicyLearner(plan, self.config, state_dim, init_rng) for plan in plans]
+        self._owners = [(learner, index) for learner in self.learners for index in range(len(learner.groups))]
         self.batch = EnvBatch(self.env_config, self.groups)
         self.history: list[EpisodeRecord] = []
         self.env_steps = 0
@@ -153,16 +158,20 @@ class ManualTrainer:
             learner.begin_rollout()
         rollout = self.batch.run(seeds, self._act_fn(sigma), record_states=self.config.centralized_critic)
         metrics = {"exploration_sigma": sigma}
-        for learner, data in zip(self.learners, rollout.groups):
-            figures = learner.update(data, rollout, sigma)
-            metrics.update((f"{learner.group.name}/{key}", value) for key, value in figures.items())
+        start = 0
+        for learner in self.learners:
+            stop = start + len(learner.groups)
+            figures = learner.update(rollout.groups[start:stop], rollout, sigma)
+            metrics.update((f"{learner.name}/{key}", value) for key, value in figures.items())
+            start = stop
         return self._commit(rollout, metrics)
 
     def _act_fn(self, sigma: float) -> ActFn:
         def act(
             group_index: int, obs: np.ndarray, agent_indices: np.ndarray
         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return self.learners[group_index].act(obs, agent_indices, sigma, self.rng)
+            learner, index = self._owners[group_index]
+            return learner.act(index, obs, agent_indices, sigma, self.rng)
 
         return act
 
@@ -195,7 +204,7 @@ class ManualTrainer:
     def checkpoint(self) -> PolicyCheckpoint:
         """The current policies in the portable format of :mod:`heron.portable.checkpoint`."""
         return PolicyCheckpoint(
-            networks={learner.group.name: learner.network() for learner in self.learners},
+            networks={name: network for learner in self.learners for name, network in learner.networks().items()},
             agents={aid: group.name for group in self.groups for aid in group.agent_ids},
             info={
                 "backend": BACKEND_NAME,
@@ -218,7 +227,7 @@ class ManualTrainer:
         :func:`heron.portable.checkpoint.load_policies` (or the backend's
         ``load_policies``) reads the policies; :meth:`restore` resumes training.
         """
-        writer = trainer_state_writer(self.spec, self.groups, self.learners, self.rng, self.history, self.env_steps)
+        writer = trainer_state_writer(self.spec, self.learners, self.rng, self.history, self.env_steps)
         return save_checkpoint(path, self.checkpoint(), write_extra=writer)
 
     def restore(self, path: str | Path, *, allow_stop_change: bool = False) -> None:
@@ -234,12 +243,12 @@ class ManualTrainer:
                 not match this trainer's env or network shapes.
         """
         where = f"checkpoint {path}"
-        state = read_trainer_state(Path(path), self.spec, self.groups, self.agent_ids, allow_stop_change)
+        state = read_trainer_state(Path(path), self.spec, self.learners, self.agent_ids, allow_stop_change)
         check_matches_env(load_checkpoint(path), build_env(self.env_config), where)
         snapshot = self._snapshot()
         try:
             for learner in self.learners:
-                learner.load_state(state.learners[learner.group.name], where)
+                learner.load_state(state.learners[learner.name], where)
         except CheckpointError:
             self._load_snapshot(snapshot)  # no half-restored trainer
             raise
