@@ -104,7 +104,7 @@ def summary_rows(outcomes: Sequence[Outcome], references: dict[str, float]) -> l
             if not runs:
                 continue
             if runs[0].refused:
-                rows.append([env, form, f"{references[env]:.2f}", "refused: " + runs[0].refused, "", "", ""])
+                rows.append([env, form, f"{references[env]:.2f}", "refused (below)", "", "", ""])
                 continue
             scores = np.array([o.evaluation for o in runs])
             reached = [o.episodes_to_reference for o in runs if o.episodes_to_reference is not None]
@@ -140,6 +140,8 @@ def run(args: argparse.Namespace) -> list[Outcome]:
         print(f"### {backend} backend ({len(seeds)} seeds)\n")
         print(markdown_table(["env", "form", "reference", "return (mean +- std)", "seeds above reference",
                               "episodes to reference", "wall s (mean)"], summary_rows(mine, references)))
+        refused = {(o.env, o.form): o.refused for o in mine if o.refused}
+        print("".join(f"\n- {env}, {form}: {reason}" for (env, form), reason in refused.items()))
         print()
     if args.csv:
         write_csv(outcomes, args.csv)

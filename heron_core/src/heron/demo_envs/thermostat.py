@@ -143,10 +143,17 @@ class _EveryRoomController(ProportionalController):
 
     obs_dim = None
 
+    def __init__(self, gain: float = 0.5) -> None:
+        super().__init__(gain)
+        self._actions: dict[int, Action] = {}  # one template per number of rooms: specs are built once
+
     @obs_to_vector
     def forward(self, obs_vec: np.ndarray) -> Action:
-        action = Action(self.policy_name).set_specs(dim_c=obs_vec.size, range=self.action_range)
-        return action.set_values(self.gain * (TARGET_TEMPERATURE - obs_vec))
+        template = self._actions.get(obs_vec.size)
+        if template is None:
+            template = Action(self.policy_name).set_specs(dim_c=obs_vec.size, range=self.action_range)
+            self._actions[obs_vec.size] = template
+        return template.copy().set_values(self.gain * (TARGET_TEMPERATURE - obs_vec))
 
 
 def thermostat_reference() -> Policy:
