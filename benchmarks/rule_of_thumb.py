@@ -150,17 +150,20 @@ def run(args: argparse.Namespace) -> list[Outcome]:
 
 def report(quick: bool = False) -> str:
     """The tables as one Markdown section (``quick``: 2 manual seeds, 1 RLlib seed)."""
-    backends = ["manual"]
-    with contextlib.suppress(ImportError):
+    backends, skipped = ["manual"], ""
+    try:
         import heron.backends.rllib  # noqa: F401  (the RLlib rows need the backend)
-
+    except ImportError as exc:
+        skipped = f"RLlib backend skipped: {exc}.\n"
+    else:
         backends.append("rllib")
     args = argparse.Namespace(backends=backends, seeds=2 if quick else 5, rllib_seeds=1 if quick else 2,
                               eval_episodes=10 if quick else 20, csv=None)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         run(args)
-    return "## The rule of thumb: IPPO and MAPPO on homogeneous and heterogeneous agents\n\n" + buffer.getvalue()
+    return ("## The rule of thumb: IPPO and MAPPO on homogeneous and heterogeneous agents\n\n" + buffer.getvalue()
+            + skipped)
 
 
 def main() -> None:

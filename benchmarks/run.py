@@ -52,9 +52,11 @@ def main() -> None:
         started = time.perf_counter()
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
-            section = importlib.import_module(name).report(args.quick)
-        except ImportError as exc:
+            module = importlib.import_module(name)
+        except ImportError as exc:  # its backend is not installed
             section = f"## {name}\n\nSkipped: {exc}.\n"
+        else:
+            section = module.report(args.quick)
         kept[section.splitlines()[0]] = dated(section.strip(), day)
         print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     text = "\n\n".join([f"{TITLE}\n\nMachine: {machine()}. Each section gives the day it was measured.",

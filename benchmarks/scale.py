@@ -28,7 +28,7 @@ import numpy as np
 from common import machine, markdown_table
 
 from heron.evaluation.episodes import evaluate_policies
-from heron.training import SUMMARY_WINDOW, ExperimentSpec, env_specs, make_env, make_trainer
+from heron.training import SUMMARY_WINDOW, ExperimentSpec, make_env, make_trainer, reference_return
 
 EVAL_SEED = 1000
 CASES = {  # name -> (env, env arguments)
@@ -53,10 +53,6 @@ class Training:
         return self.env_steps * self.agents / self.wall_s
 
 
-def _references(env: Any, name: str) -> dict[str, Any]:
-    return {aid: env_specs()[name].reference() for aid in env.possible_agents}
-
-
 def mappo(name: str, env_kwargs: dict[str, Any], stop: dict[str, Any]) -> tuple[Training, Any]:
     """Train MAPPO with the default settings until ``stop``; the training figures and the trainer."""
     env = make_env(name, **env_kwargs)
@@ -65,7 +61,8 @@ def mappo(name: str, env_kwargs: dict[str, Any], stop: dict[str, Any]) -> tuple[
     result = trainer.train()
     wall = time.perf_counter() - started
     target = stop.get("target_return")
-    reached = target is not None and float(np.mean(result.returns[-SUMMARY_WINDOW:])) >= target
+    window = result.returns[-SUMMARY_WINDOW:]
+    reached = target is not None and len(window) == SUMMARY_WINDOW and float(np.mean(window)) >= target
     training = Training(len(env.all_agents), len(env.possible_agents), len(result.episodes), result.env_steps, wall,
                         reached)
     return training, trainer
@@ -75,7 +72,7 @@ def to_reference(args: argparse.Namespace) -> list[list[object]]:
     rows = []
     for case, (name, env_kwargs) in CASES.items():
         env = make_env(name, **env_kwargs)
-        reference = float(np.mean(evaluate_policies(env, _references(env, name), args.eval_episodes, EVAL_SEED)))
+        reference = reference_return(name, args.eval_episodes, EVAL_SEED, **env_kwargs)
         training, trainer = mappo(name, env_kwargs, {"episodes": args.max_episodes, "target_return": reference})
         learned = float(np.mean(evaluate_policies(env, trainer.policies(), args.eval_episodes, EVAL_SEED)))
         episodes = f"{training.episodes}" if training.reached else f"not reached in {training.episodes}"

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,9 @@ def ippo_reference(tmp_path_factory):
     return uninterrupted(tmp_path_factory, IPPO)
 
 
-def kill_heron_train(out: Path, method: str, call: int) -> Path:
-    """Start ``heron train IPPO --out OUT``, SIGKILL it when ``ManualTrainer.<method>`` is called the ``call``-th time.
+def kill_heron_train(out: Path, method: str, call: int, args: Sequence[str] = IPPO) -> Path:
+    """Start ``heron train ARGS --out OUT`` (default: the IPPO run), SIGKILL it when ``ManualTrainer.<method>`` is
+    called the ``call``-th time.
 
     ``_iteration``: before that iteration's rollout; ``save``: after the trainer wrote its checkpoint files into
     the slot's staging directory, before the slot publishes them. Returns the run folder.
@@ -58,7 +60,7 @@ def kill_heron_train(out: Path, method: str, call: int) -> Path:
     marker = out / "paused"
     env = {**os.environ, "PYTHONHASHSEED": "0", "GATE_METHOD": method, "GATE_CALL": str(call),
            "GATE_MARKER": str(marker)}
-    process = subprocess.Popen([sys.executable, "-c", GATED_HERON, "train", *IPPO, "--out", str(out / "runs")],
+    process = subprocess.Popen([sys.executable, "-c", GATED_HERON, "train", *args, "--out", str(out / "runs")],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + HANG_GUARD_S
     try:

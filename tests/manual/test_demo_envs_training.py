@@ -55,6 +55,7 @@ def test_default_training_beats_the_reference_controller(default_run, algorithm)
     assert score > baseline, f"{env_name} {algorithm}: {score:.2f} vs reference {baseline:.2f}"
 
 
+@pytest.mark.slow
 def test_evaluate_runs_the_trained_policies_event_driven(default_run):
     _, _, run_dir = default_run
     result = CliRunner().invoke(cli, ["evaluate", str(run_dir), "--event-driven", "--obs-delay", "0,1",

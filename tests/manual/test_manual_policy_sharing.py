@@ -114,7 +114,7 @@ def test_bad_policy_sharing_values_are_refused(hyperparams, message):
 
 def test_all_over_several_kinds_needs_two_hidden_layers():
     with pytest.raises(ConfigError, match=r"^hyperparams.hidden_sizes must have at least 2 entries with policy_sharing "
-                                          r"'all' when the kinds of agents differ \(Generator, Feeder\).*got \[16\]$"):
+                                          r"'all' and several kinds of agents \(Generator, Feeder\).*got \[16\]$"):
         ManualTrainer(shared_microgrid(hidden_sizes=[16]))
     one_kind = ManualTrainer(spec(hyperparams={"policy_sharing": "all", "hidden_sizes": [16]}))
     assert one_kind.train().returns  # one kind: no layers to share, a plain network

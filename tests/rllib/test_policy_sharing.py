@@ -88,6 +88,30 @@ def test_mappo_refuses_other_sharings(two_rooms, sharing, message):
 
 
 @pytest.mark.parametrize("sharing", ["per_kind", "all"])
-def test_ippo_refuses_policy_sharing(two_rooms, sharing):
-    with pytest.raises(ConfigError, match=r"\['policy_sharing'\] are mappo settings; ippo trains one module per agent"):
+def test_ippo_refuses_sharing_a_module(two_rooms, sharing):
+    expected = (rf"^hyperparams.policy_sharing='{sharing}': backend 'rllib': ippo shares per_agent; it cannot share "
+                rf"'{sharing}' \(expected one of \['per_agent'\]\)$")
+    with pytest.raises(ConfigError, match=expected):
         ippo_config(two_rooms, hyperparams={"policy_sharing": sharing})
+
+
+def test_ippo_takes_its_own_sharing_as_the_manual_backend_does(two_rooms):
+    config = ippo_config(two_rooms, hyperparams={"policy_sharing": "per_agent"})
+    assert sorted(config.policies) == ["room_a", "room_b"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (["feeder_0"], r"must be a dict \{group: \[agent ids\]\} with non-empty lists, got \['feeder_0'\]"),
+        ({"Feeder": []}, r"must be a dict \{group: \[agent ids\]\} with non-empty lists, got \{'Feeder': \[\]\}"),
+        ({"Feeder": ["feeder_0", "feeder_1", "feeder_0_battery_0"], "Generator": ["generator_0"]},
+         r"\['Feeder'\] names 'feeder_0_battery_0', which is not an acting agent; the acting agents are "),
+        ({"Feeder": ["feeder_0", "feeder_1"], "Generator": ["generator_0", "feeder_1"]},
+         r"puts agent 'feeder_1' in more than one group"),
+        ({"Feeder": ["feeder_0", "feeder_1"]}, r"leaves out the acting agent\(s\) \['generator_0'\]"),
+    ],
+)
+def test_bad_agent_groups_are_config_errors(groups, message):
+    with pytest.raises(ConfigError, match=r"^env_config\['agent_groups'\].*" + message):
+        RLlibBasedHeronEnv({**microgrid_config(), "global_state": True, "agent_groups": groups})

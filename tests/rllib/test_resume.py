@@ -127,12 +127,15 @@ class _Payload:
         (lambda p: (p / "trainer_state.npz").unlink(), r"trainer_state\.npz is corrupt or missing"),
         (lambda p: (p / "trainer_state.json").write_text("{"), r"trainer_state\.json is missing or corrupt"),
         (lambda p: (p / "trainer_state.json").write_text('{"format": "other"}'),
-         r"trainer_state\.json is not a heron-rllib-trainer-state file of version 1"),
+         r"trainer_state\.json is not a heron-rllib-trainer-state file of version 2"),
         (lambda p: (p / "heron_rllib.json").unlink(), r"is not an RLlib backend checkpoint: heron_rllib\.json"),
         (lambda p: _edit_state(p, lambda s: s["episodes"][0].update(team_return="x")),
          r"episodes\[0\]\.team_return must be a finite number, got 'x'"),
         (lambda p: _edit_state(p, lambda s: s["algorithm_state"].update(training_iteration={"__array__": "nope"})),
          r"refers to array 'nope', which the \.npz file lacks"),
+        (lambda p: _edit_state(p, _rename_module),
+         r"does not fit this trainer's algorithm: ValueError: its modules are \['room_a', 'shared_policy'\], this "
+         r"algorithm's are \['room_a', 'room_b'\]"),
     ],
 )
 def test_a_damaged_checkpoint_is_a_checkpoint_error(saved, tmp_path, damage, message):
@@ -140,6 +143,12 @@ def test_a_damaged_checkpoint_is_a_checkpoint_error(saved, tmp_path, damage, mes
     damage(path)
     with pytest.raises(CheckpointError, match=message):
         RLlibTrainer(spec()).restore(path)
+
+
+def _rename_module(state) -> None:
+    """The module room_b saved under another id (a MAPPO checkpoint of format 1 had one module, shared_policy)."""
+    modules = state["algorithm_state"]["learner_group"]["learner"]["rl_module"]
+    modules["shared_policy"] = modules.pop("room_b")
 
 
 def _edit_state(path: Path, edit) -> None:

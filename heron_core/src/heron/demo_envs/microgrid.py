@@ -100,32 +100,33 @@ __all__ = [
 ]
 
 GRID_OPERATOR = "grid_operator"
-HOURS_PER_DAY = 24
+_HOURS_PER_DAY = 24
 _TARIFF = ((7, 0.10), (17, 0.20), (21, 0.40), (24, 0.20))  # (until hour, price)
-LOAD_NOISE = 0.1
-SCALE_RANGE = (0.8, 1.2)
-MAX_CLOUDINESS = 0.4
-INITIAL_SOC = (0.3, 0.7)
+_LOAD_NOISE = 0.1
+_CLOUD_NOISE = 0.1
+_SCALE_RANGE = (0.8, 1.2)
+_MAX_CLOUDINESS = 0.4
+_INITIAL_SOC = (0.3, 0.7)
 GENERATOR_LEVELS = (0.0, 0.5, 1.0)
 """The outputs (fractions of capacity) a generator's action chooses from: off, half, full."""
-EMPTY, FULL = 0.01, 0.99  # the reference asks for no discharge when every battery is below EMPTY, no charge above FULL
+_EMPTY, _FULL = 0.01, 0.99  # the reference asks no discharge when every battery is below _EMPTY, no charge above _FULL
 
 
 def tariff(hour: float) -> float:
     """The time-of-use price of ``hour`` (any hour; the tariff repeats every day)."""
-    hour %= HOURS_PER_DAY
+    hour %= _HOURS_PER_DAY
     return next(value for until, value in _TARIFF if hour < until)
 
 
 def load_shape(hour: float) -> float:
     """A residential load's demand (kW) at ``hour``: 0.3 at night, 0.55 at 8 h, 1.0 at 19 h."""
-    hour %= HOURS_PER_DAY
+    hour %= _HOURS_PER_DAY
     return 0.3 + 0.25 * math.exp(-(((hour - 8.0) / 1.5) ** 2)) + 0.7 * math.exp(-(((hour - 19.0) / 2.0) ** 2))
 
 
 def sun_shape(hour: float) -> float:
     """A PV panel's clear-sky output at ``hour`` as a fraction of its capacity."""
-    hour %= HOURS_PER_DAY
+    hour %= _HOURS_PER_DAY
     return math.sin(math.pi * (hour - 6.0) / 12.0) if 6.0 < hour < 18.0 else 0.0
 
 
@@ -209,7 +210,7 @@ class GridFeature(Feature):
 
     def set_hour(self, hour: int) -> None:
         """Show ``hour`` (0-23) and its price."""
-        angle = 2.0 * math.pi * hour / HOURS_PER_DAY
+        angle = 2.0 * math.pi * hour / _HOURS_PER_DAY
         self.hour, self.hour_sin, self.hour_cos = float(hour), math.sin(angle), math.cos(angle)
         self.price = tariff(hour)
 
@@ -267,10 +268,10 @@ class Load(_ProfileDevice):
         self.scale = 1.0
 
     def draw_day(self) -> None:
-        self.scale = float(self.rng.uniform(*SCALE_RANGE))
+        self.scale = float(self.rng.uniform(*_SCALE_RANGE))
 
     def profile(self, hour: int) -> float:
-        noise = 1.0 + LOAD_NOISE * float(self.rng.standard_normal())
+        noise = 1.0 + _LOAD_NOISE * float(self.rng.standard_normal())
         return self.scale * load_shape(hour) * max(0.0, noise)
 
 
@@ -285,10 +286,10 @@ class SolarPanel(_ProfileDevice):
         self.cloudiness = 0.0
 
     def draw_day(self) -> None:
-        self.cloudiness = float(self.rng.uniform(0.0, MAX_CLOUDINESS))
+        self.cloudiness = float(self.rng.uniform(0.0, _MAX_CLOUDINESS))
 
     def profile(self, hour: int) -> float:
-        clouds = min(1.0, max(0.0, self.cloudiness + LOAD_NOISE * float(self.rng.standard_normal())))
+        clouds = min(1.0, max(0.0, self.cloudiness + _CLOUD_NOISE * float(self.rng.standard_normal())))
         return self.capacity * sun_shape(hour) * (1.0 - clouds)
 
 
@@ -310,7 +311,7 @@ class Battery(FieldAgent):
         return Action(self.agent_id).set_specs(dim_c=1, range=(np.array([-1.0]), np.array([1.0])))
 
     def on_reset(self, rng: np.random.Generator) -> None:
-        self.state.features["BatteryFeature"].soc = float(rng.uniform(*INITIAL_SOC))
+        self.state.features["BatteryFeature"].soc = float(rng.uniform(*_INITIAL_SOC))
 
     def apply_action(self) -> None:
         feature = self.state.features["BatteryFeature"]
@@ -434,7 +435,7 @@ class _Settlement:
             features[aid]["LedgerFeature"].cost = (self.generator_cost - price) * generated
             exchanged -= generated
         grid.net_import = exchanged / total_capacity
-        grid.set_hour((int(grid.hour) + 1) % HOURS_PER_DAY)
+        grid.set_hour((int(grid.hour) + 1) % _HOURS_PER_DAY)
 
 
 # ---------------------------------------------------------------- reference
@@ -459,7 +460,7 @@ class _RuleBasedDispatch(Policy):
         if "FeederFeature" in local:
             socs = [float(value[0]) for key, value in local.items() if key.endswith(".BatteryFeature")]
             budget = float(local["FeederFeature"][0])  # clipped to [-1, 1]: charge on surplus, discharge on deficit
-            if (budget < 0.0 and min(socs) > FULL) or (budget > 0.0 and max(socs) < EMPTY):
+            if (budget < 0.0 and min(socs) > _FULL) or (budget > 0.0 and max(socs) < _EMPTY):
                 budget = 0.0  # no battery can follow it
             return self._budget.copy().set_values([budget])
         if "GeneratorFeature" in local:

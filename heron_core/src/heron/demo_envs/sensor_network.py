@@ -74,7 +74,7 @@ __all__ = [
 BASE_STATION = "base_station"
 MODES = ("sleep", "listen", "sense")
 SLEEP, LISTEN, SENSE = range(len(MODES))
-INITIAL_ENERGY = (0.5, 1.0)
+_INITIAL_ENERGY = (0.5, 1.0)
 RADIO_RESERVE = 0.1
 """The reference listens while it has at least this much energy."""
 SENSE_RESERVE = 0.3
@@ -138,7 +138,7 @@ class SensorNode(FieldAgent):
         return Action(self.agent_id).set_specs(ncats=[len(MODES)])
 
     def on_reset(self, rng: np.random.Generator) -> None:
-        self.state.features["NodeFeature"].energy = float(rng.uniform(*INITIAL_ENERGY))
+        self.state.features["NodeFeature"].energy = float(rng.uniform(*_INITIAL_ENERGY))
 
     def apply_action(self) -> None:
         node, radio = self.state.features["NodeFeature"], self.state.features["NeighbourFeature"]

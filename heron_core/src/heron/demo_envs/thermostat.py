@@ -142,6 +142,7 @@ class _EveryRoomController(ProportionalController):
     """
 
     obs_dim = None
+    action_dim = None  # one action per room it observes
 
     def __init__(self, gain: float = 0.5) -> None:
         super().__init__(gain)

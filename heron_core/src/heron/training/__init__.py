@@ -19,6 +19,7 @@ from heron.training.algorithms import (
     PolicySharing,
     agent_kinds,
     algorithm_definition,
+    resolve_sharing,
     sharing_groups,
 )
 from heron.training.backends import BackendSpec
@@ -64,6 +65,7 @@ __all__ = [
     "make_trainer",
     "reference_return",
     "register_env",
+    "resolve_sharing",
     "sharing_groups",
     "summarize_returns",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "PolicySharing",
     "agent_kinds",
     "algorithm_definition",
+    "resolve_sharing",
     "sharing_groups",
 ]
 
@@ -46,9 +47,10 @@ class PolicySharing(str, Enum):
     """The agents of one kind share a policy: a kind is one agent class (groups named after it), and its agents
     must have the same observation mode, observation size and action (else a :class:`ConfigError`)."""
     ALL = "all"
-    """Every acting agent shares one policy (one group, :data:`SHARED_GROUP`). Kinds whose spaces differ share
-    its hidden layers and keep input and output layers of their own; a backend that cannot build that refuses
-    such envs with a :class:`ConfigError`. Chosen with ``sharing=`` (``mappo``'s ``policy_sharing``)."""
+    """Every acting agent shares one policy (one group, :data:`SHARED_GROUP`). A backend may give each kind
+    (agent class) input and output layers of its own around the shared hidden layers, so that kinds whose
+    spaces differ can share; one that cannot build that refuses such envs with a :class:`ConfigError`.
+    Chosen with ``sharing=`` (``mappo``'s ``policy_sharing``)."""
 
 
 SHARED_GROUP = "shared"
@@ -133,7 +135,7 @@ def _spaces(env: BaseEnv, agent_id: str) -> _Spaces:
                    tuple(action.range[0].tolist()), tuple(action.range[1].tolist()))
 
 
-def agent_kinds(env: BaseEnv, backend: str | None = None, algorithm: str = "mappo") -> dict[str, list[str]]:
+def agent_kinds(env: BaseEnv, *, backend: str | None = None, algorithm: str = "mappo") -> dict[str, list[str]]:
     """``{kind_name: [agent_ids]}``: the acting agents grouped by class, in env order.
 
     A kind is named after its class (``_`` appended when two classes have the same name).
@@ -177,15 +179,21 @@ def sharing_groups(
         ConfigError: an unknown algorithm or sharing, a sharing the algorithm does not allow, or agents of one
             class with different spaces; the message names ``backend`` when given.
     """
-    definition = algorithm_definition(algorithm, backend)
-    chosen = _sharing(definition, sharing, backend)
+    chosen = resolve_sharing(algorithm, sharing, backend)
     if chosen is PolicySharing.PER_AGENT:
         return {aid: [aid] for aid in env.possible_agents}
-    kinds = agent_kinds(env, backend, algorithm)  # also checks that the agents of each kind have the same spaces
+    kinds = agent_kinds(env, backend=backend, algorithm=algorithm)  # also checks each kind's agents' spaces agree
     return {SHARED_GROUP: list(env.possible_agents)} if chosen is PolicySharing.ALL else kinds
 
 
-def _sharing(definition: Algorithm, sharing: PolicySharing | str | None, backend: str | None) -> PolicySharing:
+def resolve_sharing(algorithm: str, sharing: PolicySharing | str | None, backend: str | None = None) -> PolicySharing:
+    """The sharing ``algorithm`` trains with: ``sharing``, or its own (:attr:`Algorithm.sharing`) when ``None``.
+
+    Raises:
+        ConfigError: an unknown algorithm or sharing, or one the algorithm does not allow (only an algorithm
+            that shares per kind may share among all agents instead).
+    """
+    definition = algorithm_definition(algorithm, backend)
     if sharing is None:
         return definition.sharing
     where = f"backend {backend!r}: " if backend else ""

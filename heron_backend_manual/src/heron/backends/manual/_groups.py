@@ -81,7 +81,7 @@ def make_policies(
             raise
         raise ConfigError(f"hyperparams.policy_sharing={sharing!r}: {exc}") from exc
     if sharing == PolicySharing.ALL.value:
-        kinds = agent_kinds(env, _BACKEND, algorithm)
+        kinds = agent_kinds(env, backend=_BACKEND, algorithm=algorithm)
         return [PolicyPlan(SHARED_GROUP, tuple(_group(env, n, ids, agent_id_input) for n, ids in kinds.items()))]
     shared = definition.sharing is PolicySharing.PER_KIND
     return [

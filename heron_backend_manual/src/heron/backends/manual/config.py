@@ -56,8 +56,9 @@ class ManualConfig:
         policy_sharing: which agents share a policy (:class:`heron.training.algorithms.PolicySharing`);
             ``None`` follows the algorithm: ``"per_kind"`` for ``mappo``, which may instead share ``"all"``:
             every acting agent acts with one policy and one centralized critic (on ``env.state()`` and the
-            agent's index among all acting agents); kinds whose spaces differ keep their own input and output
-            layers around the shared hidden layers (so ``hidden_sizes`` needs at least 2 entries then).
+            agent's index among all acting agents); each kind (agent class) keeps its own input and output
+            layers around the shared hidden layers, so that kinds whose spaces differ can share (with several
+            kinds ``hidden_sizes`` needs at least 2 entries).
     """
 
     num_envs: int = 4
@@ -135,8 +136,8 @@ class ManualConfig:
         """
         if len(kinds) > 1 and len(self.hidden_sizes) < 2:
             raise ConfigError(
-                f"hyperparams.hidden_sizes must have at least 2 entries with policy_sharing 'all' when the kinds "
-                f"of agents differ ({', '.join(kinds)}): each kind keeps its own first and last layer around the "
+                f"hyperparams.hidden_sizes must have at least 2 entries with policy_sharing 'all' and several "
+                f"kinds of agents ({', '.join(kinds)}): each kind keeps its own first and last layer around the "
                 f"shared ones; got {list(self.hidden_sizes)}"
             )
 

@@ -47,15 +47,15 @@ from heron.backends.rllib.learner import DEFAULT_HUBER_DELTA, DEFAULT_TORCH_THRE
 from heron.backends.rllib.module import DEFAULT_MODEL_CONFIG, HeronPPOTorchRLModule, check_model_config
 from heron.core.errors import ConfigError
 from heron.envs.base import BaseEnv
-from heron.training.algorithms import PolicySharing, agent_kinds, sharing_groups
+from heron.training.algorithms import PolicySharing, agent_kinds, resolve_sharing, sharing_groups
 from heron.utils.validation import check_number
 
 __all__ = [
     "HYPERPARAMETERS",
     "LEARNER_SETTINGS",
-    "MAPPO_SETTINGS",
     "RECIPE",
     "RUNNER_SETTINGS",
+    "SHARING_SETTINGS",
     "ippo_config",
     "mappo_config",
 ]
@@ -86,9 +86,10 @@ agent and env step); ``None`` makes the whole batch one minibatch."""
 RUNNER_SETTINGS: dict[str, Any] = {"num_env_runners": 0, "num_envs_per_env_runner": 1}
 """Env runner settings (remote env runners, vectorised envs per runner); 0 samples in the driver process."""
 
-MAPPO_SETTINGS: dict[str, Any] = {"policy_sharing": PolicySharing.PER_KIND.value}
-"""MAPPO's own settings: ``policy_sharing`` is ``"per_kind"`` (one module per agent kind) or ``"all"`` (one module
-for every acting agent, which this backend builds only when they all have the same spaces)."""
+SHARING_SETTINGS: dict[str, Any] = {"policy_sharing": None}
+"""Which agents share a module (:func:`heron.training.algorithms.resolve_sharing`): ``None`` is the algorithm's
+own (one module per agent for ippo, per agent kind for mappo); mappo may also take ``"all"`` (one module for
+every acting agent, which this backend builds only when they all have the same spaces)."""
 
 LEARNER_SETTINGS: dict[str, Any] = {"vf_huber_delta": DEFAULT_HUBER_DELTA, "torch_threads": DEFAULT_TORCH_THREADS}
 """The learner's own settings (:mod:`heron.backends.rllib.learner`): the Huber loss's delta, and the PyTorch
@@ -99,10 +100,9 @@ HYPERPARAMETERS: tuple[str, ...] = (
     *DEFAULT_MODEL_CONFIG,
     *RUNNER_SETTINGS,
     *LEARNER_SETTINGS,
-    *MAPPO_SETTINGS,
+    *SHARING_SETTINGS,
 )
-"""Every key ``hyperparams`` may hold (``--set KEY=VALUE`` on the command line); :data:`MAPPO_SETTINGS` are
-for ``mappo`` only."""
+"""Every key ``hyperparams`` may hold (``--set KEY=VALUE`` on the command line)."""
 
 
 _COUNTS: dict[str, int] = {  # the settings HERON reads as integers -> their minimum (minibatch_size may be None)
@@ -148,6 +148,12 @@ class GroupMapping:
         return self.modules[agent_id]
 
 
+def shared_policy_mapping(agent_id: str, *args: Any, **kwargs: Any) -> str:
+    """Map every agent to ``"shared_policy"``: MAPPO's one module before it had one per kind, kept so that the
+    pickled checkpoints of those runs still load (``heron evaluate --allow-pickle``)."""
+    return "shared_policy"
+
+
 def own_policy_mapping(agent_id: str, *args: Any, **kwargs: Any) -> str:
     """Map every agent to the module of the same name (IPPO)."""
     return agent_id
@@ -158,12 +164,11 @@ def _settings(hyperparams: Mapping[str, Any] | None, algorithm: str) -> dict[str
     unknown = sorted(set(given) - set(HYPERPARAMETERS))
     if unknown:
         raise ConfigError(f"unknown RLlib hyper-parameter(s) {unknown}; allowed: {sorted(HYPERPARAMETERS)}")
-    if algorithm != "mappo" and set(given) & set(MAPPO_SETTINGS):
-        raise ConfigError(
-            f"backend 'rllib': hyperparams {sorted(set(given) & set(MAPPO_SETTINGS))} are mappo settings; {algorithm} "
-            "trains one module per agent: remove them (policy_sharing chooses which agents share a module in mappo)"
-        )
-    settings = {**RECIPE, **DEFAULT_MODEL_CONFIG, **RUNNER_SETTINGS, **LEARNER_SETTINGS, **MAPPO_SETTINGS, **given}
+    settings = {**RECIPE, **DEFAULT_MODEL_CONFIG, **RUNNER_SETTINGS, **LEARNER_SETTINGS, **SHARING_SETTINGS, **given}
+    try:
+        settings["policy_sharing"] = resolve_sharing(algorithm, settings["policy_sharing"], "rllib")
+    except ConfigError as exc:
+        raise ConfigError(f"hyperparams.policy_sharing={settings['policy_sharing']!r}: {exc}") from exc
     for key, minimum in _COUNTS.items():
         if key == "minibatch_size" and settings[key] is None:
             continue  # the whole batch is one minibatch
@@ -227,7 +232,7 @@ def mappo_config(
     Args:
         env_config: HERON's flat env_config (``global_state`` and ``agent_groups`` are set here).
         seed: seeds RLlib (env runners, env resets, torch).
-        hyperparams: overrides of :data:`RECIPE`, the model config, runner settings and :data:`MAPPO_SETTINGS`
+        hyperparams: overrides of :data:`RECIPE`, the model config, runner settings and :data:`SHARING_SETTINGS`
             (:data:`HYPERPARAMETERS`).
 
     Raises:
@@ -238,7 +243,7 @@ def mappo_config(
     sharing = settings["policy_sharing"]
     heron_env = RLlibBasedHeronEnv(env_config).heron_env
     groups = sharing_groups(heron_env, "mappo", "rllib", sharing=sharing)
-    if PolicySharing(sharing) is PolicySharing.ALL:
+    if sharing is PolicySharing.ALL:
         _check_kinds_alike(heron_env)
     env_config = {**env_config, "global_state": True, "agent_groups": groups}
     check_spaces_shareable(RLlibBasedHeronEnv(env_config), groups)
@@ -253,7 +258,7 @@ def mappo_config(
 
 def _check_kinds_alike(env: BaseEnv) -> None:
     """A ConfigError when the agent kinds' spaces differ: this backend's modules have one input and output layer."""
-    kinds = agent_kinds(env, "rllib")
+    kinds = agent_kinds(env, backend="rllib")
     spaces = {kind: (env.observation_space(aids[0]), env.action_space(aids[0])) for kind, aids in kinds.items()}
     first = next(iter(spaces.values()))
     if any(pair != first for pair in spaces.values()):
@@ -270,7 +275,8 @@ def ippo_config(
 ) -> PPOConfig:
     """IPPO: one :class:`HeronPPOTorchRLModule` per agent, named after it, each critic on its own observation.
 
-    Arguments and errors as :func:`mappo_config` (agents may have different spaces; ``policy_sharing`` is refused).
+    Arguments and errors as :func:`mappo_config` (agents may have different spaces; ``policy_sharing`` may only
+    be ``"per_agent"``).
     """
     settings = _settings(hyperparams, "ippo")
     if env_config.get("global_state"):

@@ -69,7 +69,7 @@ _BACKEND_NAME = "rllib"
 _EPISODES_METRIC = "heron_episodes"
 """Key of the per-episode records each env runner logs (an RLlib ``item_series`` metric)."""
 _STATE_FORMAT = "heron-rllib-trainer-state"
-_STATE_VERSION = 1
+_STATE_VERSION = 2  # 2: MAPPO has one module per agent kind (1: one module, shared_policy)
 _CPU_WAIT_S = 30.0
 """How long building the algorithm waits for its env runners' CPUs to be free (RLlib itself waits forever)."""
 _LEARNER_METRICS = ("policy_loss", "vf_loss", "entropy", "total_loss", "vf_explained_var")
@@ -143,7 +143,15 @@ def _iteration_metrics(result: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _set_state(algo: Algorithm, state: dict[str, Any]) -> None:
-    """``algo.set_state(state)``, env runners included, also for an older state than the algorithm's own."""
+    """``algo.set_state(state)``, env runners included, also for an older state than the algorithm's own.
+
+    Raises:
+        ValueError: the state's modules are not the algorithm's (RLlib would skip unknown ones and keep fresh
+            weights for the others).
+    """
+    saved, own = sorted(state["learner_group"]["learner"]["rl_module"]), sorted(algo.config.policies)
+    if saved != own:
+        raise ValueError(f"its modules are {saved}, this algorithm's are {own}")
     # Env runners take weights only with a higher sequence number than the ones they hold: without the bump,
     # a rolled-back or restored state would leave them on the newer weights.
     now = algo.learner_group.get_state()["learner"]["weights_seq_no"]
