@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from heron.core.errors import ConfigError
 from heron.envs.simple import DefaultHeronEnv
 from heron.portable.mlp import ActionHead
-from heron.training.algorithms import SHARED_GROUP, PolicySharing, agent_kinds, algorithm_definition, sharing_groups
+from heron.training.algorithms import (
+    SHARED_GROUP,
+    PolicySharing,
+    agent_kinds,
+    algorithm_definition,
+    resolve_sharing,
+    sharing_groups,
+)
 
 _BACKEND = "manual"  # the trainer's BACKEND_NAME, which imports this module
 
@@ -70,20 +76,14 @@ def make_policies(
     the one-hot agent id (among its group's agents) when ``agent_id_input`` is set.
 
     Raises:
-        ConfigError: a sharing the algorithm does not allow (the core's message, after
-            ``hyperparams.policy_sharing=...``), or agents of one class with different spaces under ``mappo``.
+        ConfigError: a sharing the algorithm does not allow (``ManualConfig`` refuses it first), or agents of
+            one class with different spaces under ``mappo``.
     """
-    definition = algorithm_definition(algorithm, _BACKEND)
-    try:
-        policies = sharing_groups(env, algorithm, _BACKEND, sharing=sharing)
-    except ConfigError as exc:
-        if sharing is None or sharing == definition.sharing.value:
-            raise
-        raise ConfigError(f"hyperparams.policy_sharing={sharing!r}: {exc}") from exc
-    if sharing == PolicySharing.ALL.value:
+    if resolve_sharing(algorithm, sharing, _BACKEND) is PolicySharing.ALL:
         kinds = agent_kinds(env, backend=_BACKEND, algorithm=algorithm)
         return [PolicyPlan(SHARED_GROUP, tuple(_group(env, n, ids, agent_id_input) for n, ids in kinds.items()))]
-    shared = definition.sharing is PolicySharing.PER_KIND
+    policies = sharing_groups(env, algorithm, _BACKEND, sharing=sharing)
+    shared = algorithm_definition(algorithm, _BACKEND).sharing is PolicySharing.PER_KIND
     return [
         PolicyPlan(name, (_group(env, name, agent_ids, shared and agent_id_input),))
         for name, agent_ids in policies.items()

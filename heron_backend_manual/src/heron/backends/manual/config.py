@@ -9,7 +9,7 @@ from typing import Any
 
 from heron.core.errors import ConfigError
 from heron.portable.mlp import ACTIVATIONS
-from heron.training.algorithms import Critic, PolicySharing, algorithm_definition
+from heron.training.algorithms import Critic, PolicySharing, algorithm_definition, resolve_sharing
 from heron.utils.validation import check_number
 
 __all__ = ["ManualConfig"]
@@ -102,8 +102,9 @@ class ManualConfig:
     def from_hyperparams(cls, hyperparams: Mapping[str, Any], algorithm: str) -> ManualConfig:
         """Validate ``hyperparams`` for ``algorithm`` and fill in the defaults.
 
-        ``policy_sharing`` is checked against the env when the trainer is built
-        (:func:`heron.training.algorithms.sharing_groups`).
+        ``policy_sharing`` becomes the sharing the algorithm trains with
+        (:func:`heron.training.algorithms.resolve_sharing`); whether the env's agents can share is checked when
+        the trainer is built.
 
         Raises:
             ConfigError: an unknown key (the message lists the known ones), a bad
@@ -119,13 +120,16 @@ class ManualConfig:
             raise ConfigError("hyperparams.centralized_critic applies to mappo only; ippo's critics are local")
         if definition.sharing is PolicySharing.PER_AGENT and config.agent_id_input:
             raise ConfigError("hyperparams.agent_id_input applies to mappo only; ippo's policies are per agent")
+        try:
+            sharing = resolve_sharing(algorithm, config.policy_sharing, "manual")
+        except ConfigError as exc:
+            raise ConfigError(f"hyperparams.policy_sharing={config.policy_sharing!r}: {exc}") from exc
+        config = dataclasses.replace(config, policy_sharing=sharing.value)
         if config.policy_sharing == PolicySharing.ALL.value and config.centralized_critic is False:
             raise ConfigError("hyperparams.policy_sharing 'all' trains one centralized critic for every agent; "
                               "it cannot be combined with centralized_critic=false")
         if config.centralized_critic is None:
             config = dataclasses.replace(config, centralized_critic=definition.critic is Critic.GLOBAL_STATE)
-        if config.policy_sharing is None:
-            config = dataclasses.replace(config, policy_sharing=definition.sharing.value)
         return config
 
     def check_shared_layers(self, kinds: Sequence[str]) -> None:
